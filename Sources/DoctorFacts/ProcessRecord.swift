@@ -1,0 +1,42 @@
+/// One process from the process table (`/proc/PID`).
+public struct ProcessRecord: Hashable, Codable, Sendable {
+    public var pid: Int
+    public var ppid: Int
+    /// Real uid and gid; `nil` when `/proc/PID/status` was unreadable.
+    public var uid: Int?
+    public var gid: Int?
+    /// Supplementary groups from `/proc/PID/status`.
+    public var groups: [Int]
+    /// Resolved user name, when /etc/passwd knows the uid.
+    public var user: String?
+    /// Arguments as the process set them (`nginx: worker process` rewrites argv).
+    public var cmdline: [String]
+    /// Short command name from `/proc/PID/comm`.
+    public var comm: String
+    /// Working directory (`/proc/PID/cwd`), when readable.
+    public var cwd: String?
+    /// Socket inodes this process holds open (from `/proc/PID/fd`), to map listeners to pids.
+    public var socketInodes: [UInt64]
+
+    public init(pid: Int, ppid: Int, uid: Int? = nil, gid: Int? = nil, groups: [Int] = [], user: String? = nil,
+                cmdline: [String], comm: String, cwd: String? = nil, socketInodes: [UInt64] = []) {
+        self.pid = pid
+        self.ppid = ppid
+        self.uid = uid
+        self.gid = gid
+        self.groups = groups
+        self.user = user
+        self.cmdline = cmdline
+        self.comm = comm
+        self.cwd = cwd
+        self.socketInodes = socketInodes
+    }
+
+    /// The program name: basename of argv[0] with interpreter prefixes kept
+    /// (`gunicorn: master [app]` becomes `gunicorn:`, `python3` stays `python3`).
+    public var programName: String {
+        guard let first = cmdline.first, !first.isEmpty else { return comm }
+        let word = first.split(separator: " ").first.map(String.init) ?? first
+        return word.split(separator: "/").last.map(String.init) ?? word
+    }
+}
