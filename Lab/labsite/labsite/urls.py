@@ -1,0 +1,11 @@
+from django.urls import path
+
+from probe import views
+
+urlpatterns = [
+    path("", views.index),
+    path("health/", views.health),
+    path("slow/", views.slow),
+    path("boom/", views.boom),
+    path("bigheader/", views.bigheader),
+]
