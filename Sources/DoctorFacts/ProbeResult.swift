@@ -45,6 +45,12 @@ public enum ProbeFailure: Hashable, Codable, Sendable, CustomStringConvertible {
     case notHTTP
     /// Any other errno, with its number and text.
     case other(errno: Int32, message: String)
+    /// The host name did not resolve (getaddrinfo failed): a route to a name that
+    /// does not exist, or DNS trouble. `message` is the resolver's own text.
+    case unresolvable(host: String, message: String)
+    /// Replaying a snapshot that holds no probe for this request: nothing is known,
+    /// which is not the same as a failure of the endpoint.
+    case notRecorded
 
     public var description: String {
         switch self {
@@ -57,6 +63,8 @@ public enum ProbeFailure: Hashable, Codable, Sendable, CustomStringConvertible {
         case .closedEarly: "connection closed before a complete response"
         case .notHTTP: "reply is not HTTP"
         case let .other(errno, message): "\(message) (errno \(errno))"
+        case let .unresolvable(host, message): "\(host) does not resolve (\(message))"
+        case .notRecorded: "not recorded in snapshot"
         }
     }
 }
