@@ -23,14 +23,14 @@ public struct ProxyInstance: Hashable, Codable, Sendable {
     /// Problems met while reading the configuration (missing includes, cycles, syntax).
     public var diagnostics: [ConfigDiagnostic]
     /// The proxy's own configuration test (`nginx -t`), when it could be run.
-    public var configTest: CommandResult?
+    public var configTest: ConfigTest?
 
     public init(kind: ProxyKind, configPath: String, prefix: String? = nil, masterPID: Int? = nil,
                 workerPIDs: [Int] = [], masterCmdline: [String] = [], workerUser: String? = nil,
                 workerGroup: String? = nil, workerUserSource: SourceLocation? = nil,
                 listens: [ListenDirective] = [], errorLogs: [LogFileDirective] = [],
                 accessLogs: [LogFileDirective] = [], logFormats: [String: String] = [:],
-                diagnostics: [ConfigDiagnostic] = [], configTest: CommandResult? = nil) {
+                diagnostics: [ConfigDiagnostic] = [], configTest: ConfigTest? = nil) {
         self.kind = kind
         self.configPath = configPath
         self.prefix = prefix

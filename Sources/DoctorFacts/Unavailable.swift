@@ -11,3 +11,11 @@ public struct Unavailable: Hashable, Codable, Sendable {
         self.reason = reason
     }
 }
+
+extension Unavailable {
+    /// `what` of the unavailable fact for the listener table; checks that compare
+    /// against listeners stay silent when it is present.
+    public static let listenerTable = "listeners (/proc/net/tcp, tcp6, unix)"
+    /// `what` of the unavailable fact for the process table.
+    public static let processTable = "process table (/proc)"
+}

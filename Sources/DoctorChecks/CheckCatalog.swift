@@ -1,0 +1,20 @@
+import DoctorFacts
+
+/// Every check gwdoctor runs, in catalog order.
+public enum CheckCatalog {
+    /// All checks. Adding a check means adding it here and shipping its fixtures.
+    public static let all: [any Check] = [
+        ProxyConfigInvalidCheck(),
+        ProxyDownCheck(),
+    ]
+
+    /// The check with this id, if any.
+    public static func check(id: String) -> (any Check)? {
+        all.first { $0.id == id }
+    }
+
+    /// Runs every check over the facts.
+    public static func runAll(_ facts: Facts) -> [Finding] {
+        all.flatMap { $0.run(facts) }
+    }
+}

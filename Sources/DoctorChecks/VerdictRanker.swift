@@ -1,0 +1,56 @@
+import DoctorFacts
+
+/// Ranks findings into one verdict the way the runbook reads them: the worst severity
+/// first, then the layer nearest the client (a dead proxy hides everything behind it),
+/// then the check that is the deeper cause (lower precedence).
+public enum VerdictRanker {
+    /// Runs every catalog check and ranks the findings.
+    public static func diagnose(_ facts: Facts, checks: [any Check] = CheckCatalog.all) -> Diagnosis {
+        rank(checks.flatMap { $0.run(facts) }, facts: facts, checks: checks)
+    }
+
+    /// Ranks already computed findings.
+    public static func rank(_ findings: [Finding], facts: Facts, checks: [any Check] = CheckCatalog.all) -> Diagnosis {
+        let precedence = Dictionary(checks.map { ($0.id, $0.precedence) }, uniquingKeysWith: { first, _ in first })
+        let ordered = findings.enumerated().sorted { lhs, rhs in
+            let (a, b) = (lhs.element, rhs.element)
+            if a.severity != b.severity { return a.severity > b.severity }
+            if a.layer != b.layer { return a.layer < b.layer }
+            let (pa, pb) = (precedence[a.check] ?? 100, precedence[b.check] ?? 100)
+            if pa != pb { return pa < pb }
+            return lhs.offset < rhs.offset
+        }.map(\.element)
+
+        guard let primary = ordered.first(where: { $0.severity != .info }) else {
+            return healthy(facts, findings: ordered)
+        }
+        let status: Status = primary.severity == .critical ? .critical : .warning
+        // Other findings on the same layer support the primary cause; they join its evidence chain.
+        var evidence = primary.evidence
+        for other in ordered.dropFirst() where other.layer == primary.layer && other.severity != .info && other.check != primary.check {
+            evidence.append(Evidence(kind: other.evidence.first?.kind ?? .config, text: "also: \(other.summary)",
+                                     source: other.evidence.first?.source))
+        }
+        let verdict = Verdict(layer: primary.layer, check: primary.check, summary: primary.summary,
+                              evidence: evidence, fix: primary.fix)
+        return Diagnosis(status: status, verdict: verdict, findings: ordered)
+    }
+
+    private static func healthy(_ facts: Facts, findings: [Finding]) -> Diagnosis {
+        guard !facts.proxies.isEmpty else {
+            let reasons = facts.unavailable.map { "\($0.what): \($0.reason)" }
+            let summary = "No reverse proxy found to diagnose (no nginx master process and no readable nginx.conf); "
+                + "pass --nginx-conf PATH"
+            return Diagnosis(status: .unknown,
+                             verdict: Verdict(layer: .none, check: nil, summary: summary,
+                                              evidence: reasons.map { Evidence(kind: .file, text: $0) }),
+                             findings: findings)
+        }
+        let routeCount = facts.routes.count
+        var summary = "No problem found: \(facts.proxies.count) proxy instance(s), \(routeCount) route(s) checked"
+        if !facts.unavailable.isEmpty {
+            summary += "; \(facts.unavailable.count) fact(s) could not be read, so this answer is less certain (see unavailable)"
+        }
+        return Diagnosis(status: .ok, verdict: Verdict(layer: .none, check: nil, summary: summary), findings: findings)
+    }
+}
