@@ -24,7 +24,8 @@ enum HTTPResponseHead: Equatable, Sendable {
         guard let headEnd = endOfHead(bytes, from: statusEnd) else { return .incomplete }
 
         var server: String?
-        let lines = bytes[(statusEnd + 1)..<headEnd].split(separator: UInt8(ascii: "\n"))
+        // headEnd == statusEnd when no header follows the status line.
+        let lines = headEnd > statusEnd ? bytes[(statusEnd + 1)..<headEnd].split(separator: UInt8(ascii: "\n")) : []
         for line in lines {
             let text = String(decoding: line, as: UTF8.self)
             guard let colon = text.firstIndex(of: ":") else { continue }
