@@ -143,5 +143,28 @@ extension LabTests {
                 #expect(named.contains { tree.contains($0) }, "served_by \(servedBy) vs gunicorn pids \(tree.sorted())")
             }
         }
+
+        @Test("two sites on one host: each diagnosis is scoped by --nginx-conf to its own nginx and gunicorn")
+        func scopedByConfig() async throws {
+            try await withLab("diag-scope-a") { a in
+                try await withLab("diag-scope-b") { b in
+                    // Same ports, same programs, different namespaces: like two sites (or a
+                    // lab next to the machine's own nginx) in one process table.
+                    let (_, _, _) = try await startHealthyStack(a, bind: .tcp(8000))
+                    let (gunicornB, _, _) = try await startHealthyStack(b, bind: .tcp(8000))
+                    try await a.stopNginx()
+
+                    let (runA, reportA) = try await diagnose(a)
+                    #expect(reportA.verdict.check == "proxy-down", "B's running nginx must not count for A:\n\(runA)")
+                    #expect(reportA.status == "critical")
+
+                    let (runB, reportB) = try await diagnose(b)
+                    #expect(reportB.status == "ok", "A's stopped nginx must not count against B:\n\(runB)")
+                    let servedBy = reportB.routes.first?.servedBy ?? ""
+                    let named = servedBy.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+                    #expect(named.contains { processTree(gunicornB.pid).contains($0) }, "B's route must name B's gunicorn:\n\(runB)")
+                }
+            }
+        }
     }
 }
