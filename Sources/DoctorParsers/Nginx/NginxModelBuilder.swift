@@ -1,0 +1,241 @@
+import DoctorFacts
+
+/// Walks a directive tree by nginx context (main → http → server → location) and
+/// fills an `NginxModel`. Only the contexts nginx reads these directives in are
+/// entered, so a `map`, `types` or `geo` body is never mistaken for directives.
+struct NginxModelBuilder {
+    let prefix: String
+    var model = NginxModel()
+    /// Lower-cased upstream name → name as written and servers (nginx compares names case-insensitively).
+    private var upstreamsByKey: [String: (name: String, servers: [UpstreamServer])] = [:]
+
+    static let passDirectives: Set<String> = ["proxy_pass", "uwsgi_pass", "fastcgi_pass", "grpc_pass", "scgi_pass"]
+
+    init(prefix: String) {
+        self.prefix = prefix
+    }
+
+    /// Upstream groups first: a pass may name a group defined further down.
+    mutating func collectUpstreams(_ main: [NginxDirective]) {
+        for http in main where http.name == "http" {
+            for upstream in http.block ?? [] where upstream.name == "upstream" {
+                guard let name = upstream.args.first else { continue }
+                var servers: [UpstreamServer] = []
+                for server in upstream.block ?? [] where server.name == "server" {
+                    guard let address = server.args.first else { continue }
+                    guard let endpoint = NginxAddress.endpoint(Substring(address), defaultPort: 80) else {
+                        note("cannot parse upstream server address \"\(address)\"", at: server.location)
+                        continue
+                    }
+                    servers.append(UpstreamServer(endpoint: endpoint, parameters: Array(server.args.dropFirst()),
+                                                  source: server.location))
+                }
+                // A second definition is an nginx error ("duplicate upstream"); the first one wins there too.
+                if upstreamsByKey[name.lowercased()] == nil {
+                    upstreamsByKey[name.lowercased()] = (name, servers)
+                    model.upstreams[name] = servers
+                }
+            }
+        }
+    }
+
+    mutating func walkMain(_ directives: [NginxDirective]) {
+        for directive in directives {
+            switch directive.name {
+            case "user":
+                guard let name = directive.args.first else { continue }
+                model.user = NginxUser(name: name, group: directive.args.dropFirst().first, source: directive.location)
+            case "pid":
+                guard let path = directive.args.first else { continue }
+                model.pidFile = resolvePath(path)
+                model.pidFileSource = directive.location
+            case "http":
+                walkHTTP(directive.block ?? [])
+            case "stream", "mail":
+                walkOtherProtocol(directive.block ?? [])
+            default:
+                noteCommon(directive, inHTTP: false)
+            }
+        }
+    }
+
+    private mutating func walkHTTP(_ directives: [NginxDirective]) {
+        for directive in directives {
+            switch directive.name {
+            case "server":
+                walkServer(directive)
+            case "log_format":
+                addLogFormat(directive)
+            default:
+                noteCommon(directive, inHTTP: true)
+            }
+        }
+    }
+
+    /// `stream {}` and `mail {}`: their servers bind sockets, but carry no HTTP routes.
+    private mutating func walkOtherProtocol(_ directives: [NginxDirective]) {
+        for directive in directives {
+            if directive.name == "server" {
+                for listen in directive.block ?? [] where listen.name == "listen" { addListen(listen) }
+                for inner in directive.block ?? [] { noteCommon(inner, inHTTP: false) }
+            } else {
+                noteCommon(directive, inHTTP: false)
+            }
+        }
+    }
+
+    /// A pass directive found in a server, before the server's listens and names are known.
+    private struct PendingRoute {
+        var location: String
+        var directive: NginxDirective
+    }
+
+    private mutating func walkServer(_ server: NginxDirective) {
+        var listens: [String] = []
+        var names: [String] = []
+        var pending: [PendingRoute] = []
+        for directive in server.block ?? [] {
+            switch directive.name {
+            case "listen":
+                listens.append(directive.args.joined(separator: " "))
+                addListen(directive)
+            case "server_name":
+                names.append(contentsOf: directive.args)
+            case "location":
+                walkLocation(directive, into: &pending)
+            case "if":
+                // `if` at server level only allows rewrite directives in nginx; a pass
+                // here fails `nginx -t`, but the route is still what the author meant.
+                collectPasses(directive.block ?? [], location: "/", into: &pending)
+            default:
+                if Self.passDirectives.contains(directive.name) {
+                    pending.append(PendingRoute(location: "/", directive: directive))
+                } else {
+                    noteCommon(directive, inHTTP: true)
+                }
+            }
+        }
+        if listens.isEmpty {
+            listens = ["80"]
+            model.listens.append(ListenDirective(raw: "80", endpoint: .tcp(host: "0.0.0.0", port: 80),
+                                                 source: server.location))
+        }
+        if names.isEmpty { names = [""] }
+        for route in pending {
+            guard let argument = route.directive.args.first else {
+                note("\"\(route.directive.name)\" has no target", at: route.directive.location)
+                continue
+            }
+            guard let target = NginxAddress.passTarget(directive: route.directive.name, argument: argument,
+                                                       upstreams: upstreamsByKey) else {
+                note("cannot parse \(route.directive.name) target \"\(argument)\"", at: route.directive.location)
+                continue
+            }
+            model.routes.append(Route(proxy: .nginx, listen: listens, serverNames: names, location: route.location,
+                                      directive: route.directive.name, target: target,
+                                      source: route.directive.location))
+        }
+    }
+
+    private mutating func walkLocation(_ location: NginxDirective, into pending: inout [PendingRoute]) {
+        let path = Self.locationLabel(location.args)
+        for directive in location.block ?? [] {
+            switch directive.name {
+            case "location":
+                walkLocation(directive, into: &pending)
+            case "if", "limit_except":
+                collectPasses(directive.block ?? [], location: path, into: &pending)
+            default:
+                if Self.passDirectives.contains(directive.name) {
+                    pending.append(PendingRoute(location: path, directive: directive))
+                } else {
+                    noteCommon(directive, inHTTP: true)
+                }
+            }
+        }
+    }
+
+    /// Passes (and logs) inside `if` / `limit_except`, which belong to the enclosing location.
+    private mutating func collectPasses(_ directives: [NginxDirective], location: String,
+                                        into pending: inout [PendingRoute]) {
+        for directive in directives {
+            if Self.passDirectives.contains(directive.name) {
+                pending.append(PendingRoute(location: location, directive: directive))
+            } else if directive.name == "if" || directive.name == "limit_except" {
+                collectPasses(directive.block ?? [], location: location, into: &pending)
+            } else {
+                noteCommon(directive, inHTTP: true)
+            }
+        }
+    }
+
+    /// `location` arguments as routes name them: modifier and path separated by one
+    /// space (`= /health`, `~* \.php$`), also when written together (`=/health`).
+    static func locationLabel(_ args: [String]) -> String {
+        if args.count >= 2 { return "\(args[0]) \(args[1])" }
+        guard let only = args.first else { return "" }
+        for modifier in ["~*", "^~", "=", "~"] where only.hasPrefix(modifier) && only.utf8.count > modifier.utf8.count {
+            return "\(modifier) \(only.dropFirst(modifier.count))"
+        }
+        return only
+    }
+
+    // MARK: Directives valid in several contexts
+
+    private mutating func noteCommon(_ directive: NginxDirective, inHTTP: Bool) {
+        switch directive.name {
+        case "error_log":
+            guard let target = directive.args.first else { return }
+            model.errorLogs.append(LogFileDirective(path: resolveLogTarget(target),
+                                                    qualifier: directive.args.dropFirst().first ?? "error",
+                                                    source: directive.location))
+        case "access_log" where inHTTP:
+            guard let target = directive.args.first else { return }
+            let format = target == "off" ? nil : (directive.args.dropFirst().first ?? "combined")
+            model.accessLogs.append(LogFileDirective(path: resolveLogTarget(target), qualifier: format,
+                                                     source: directive.location))
+        case "resolver":
+            model.resolvers.append(directive.location)
+        default:
+            break
+        }
+    }
+
+    private mutating func addListen(_ directive: NginxDirective) {
+        guard let address = directive.args.first else {
+            note("\"listen\" has no address", at: directive.location)
+            return
+        }
+        let endpoint = NginxAddress.endpoint(Substring(address), defaultPort: 80, bareNumberIsPort: true)
+        if endpoint == nil { note("cannot parse listen address \"\(address)\"", at: directive.location) }
+        model.listens.append(ListenDirective(raw: directive.args.joined(separator: " "), endpoint: endpoint,
+                                             source: directive.location))
+    }
+
+    private mutating func addLogFormat(_ directive: NginxDirective) {
+        guard let name = directive.args.first else { return }
+        var parts = directive.args.dropFirst()
+        if let first = parts.first, first.hasPrefix("escape=") { parts = parts.dropFirst() }
+        // nginx refuses to redefine `combined`; the built-in stays authoritative.
+        guard name != "combined" else { return }
+        model.logFormats[name] = parts.joined()
+    }
+
+    private mutating func note(_ message: String, at location: SourceLocation) {
+        model.diagnostics.append(ConfigDiagnostic(kind: .syntax, message: message, location: location))
+    }
+
+    // MARK: Paths
+
+    private func resolveLogTarget(_ target: String) -> String {
+        if target == "off" || target == "stderr" || target.hasPrefix("syslog:") || target.hasPrefix("memory:") {
+            return target
+        }
+        return resolvePath(target)
+    }
+
+    private func resolvePath(_ path: String) -> String {
+        if path.hasPrefix("/") || prefix.isEmpty { return path }
+        return prefix.hasSuffix("/") ? prefix + path : prefix + "/" + path
+    }
+}
