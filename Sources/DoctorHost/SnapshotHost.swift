@@ -37,7 +37,7 @@ public struct SnapshotHost: Host {
         processTable = try loader.json(RecordedTable<ProcessRecord>.self, SnapshotLayout.processesFile)
         listenerTable = try loader.json(RecordedTable<Listener>.self, SnapshotLayout.listenersFile)
         commands = try loader.json([CommandResult].self, SnapshotLayout.commandsFile) ?? []
-        probes = try loader.json([ProbeResult].self, SnapshotLayout.probesFile) ?? []
+        probes = (try loader.json([RecordedProbe].self, SnapshotLayout.probesFile) ?? []).map(\.result)
     }
 
     /// Always `true`.

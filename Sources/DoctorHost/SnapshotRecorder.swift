@@ -166,7 +166,7 @@ public final class SnapshotRecorder: Host, Sendable {
         if let processes = recording.processes { try writer.writeJSON(processes, to: SnapshotLayout.processesFile) }
         if let listeners = recording.listeners { try writer.writeJSON(listeners, to: SnapshotLayout.listenersFile) }
         try writer.writeJSON(recording.commands, to: SnapshotLayout.commandsFile)
-        try writer.writeJSON(recording.probes, to: SnapshotLayout.probesFile)
+        try writer.writeJSON(recording.probes.map(RecordedProbe.init), to: SnapshotLayout.probesFile)
     }
 
     // MARK: - Recording

@@ -123,3 +123,71 @@ struct RecordedTable<Row: Codable & Hashable & Sendable>: Hashable, Codable, Sen
     var rows: [Row]?
     var error: RecordedError?
 }
+
+/// One probe in `probes.json`, flattened so the file reads like a log: `status` and
+/// `server` for an answer, `failure` (the class) plus its details otherwise, and
+/// `summary` in words. Only the typed fields are read back.
+struct RecordedProbe: Hashable, Codable, Sendable {
+    var endpoint: Endpoint
+    var path: String
+    var hostHeader: String
+    var elapsedMilliseconds: Int
+    var status: Int?
+    var server: String?
+    var failure: String?
+    var phase: String?
+    var errno: Int32?
+    var message: String?
+    var host: String?
+    var summary: String
+
+    init(_ result: ProbeResult) {
+        endpoint = result.endpoint
+        path = result.path
+        hostHeader = result.hostHeader
+        elapsedMilliseconds = result.elapsedMilliseconds
+        switch result.outcome {
+        case let .response(status, server):
+            self.status = status
+            self.server = server
+            summary = "HTTP \(status)" + (server.map { " from \($0)" } ?? "")
+        case let .failed(failure):
+            summary = failure.description
+            switch failure {
+            case .refused: self.failure = "refused"
+            case .noSuchFile: self.failure = "noSuchFile"
+            case .permissionDenied: self.failure = "permissionDenied"
+            case .backlogFull: self.failure = "backlogFull"
+            case let .timedOut(phase): self.failure = "timedOut"; self.phase = phase
+            case .reset: self.failure = "reset"
+            case .closedEarly: self.failure = "closedEarly"
+            case .notHTTP: self.failure = "notHTTP"
+            case let .other(code, message): self.failure = "other"; errno = code; self.message = message
+            case let .unresolvable(host, message): self.failure = "unresolvable"; self.host = host; self.message = message
+            case .notRecorded: self.failure = "notRecorded"
+            }
+        }
+    }
+
+    var result: ProbeResult {
+        ProbeResult(endpoint: endpoint, path: path, hostHeader: hostHeader, outcome: outcome, elapsedMilliseconds: elapsedMilliseconds)
+    }
+
+    private var outcome: ProbeOutcome {
+        if let status { return .response(status: status, server: server) }
+        let failure: ProbeFailure = switch self.failure {
+        case "refused": .refused
+        case "noSuchFile": .noSuchFile
+        case "permissionDenied": .permissionDenied
+        case "backlogFull": .backlogFull
+        case "timedOut": .timedOut(phase: phase ?? "")
+        case "reset": .reset
+        case "closedEarly": .closedEarly
+        case "notHTTP": .notHTTP
+        case "other": .other(errno: errno ?? 0, message: message ?? "")
+        case "unresolvable": .unresolvable(host: host ?? "", message: message ?? "")
+        default: .notRecorded
+        }
+        return .failed(failure)
+    }
+}

@@ -195,6 +195,22 @@ struct SnapshotTests {
         #expect(throws: SnapshotError.self) { try SnapshotHost(directory: broken.path) }
     }
 
+    @Test(arguments: [
+        ProbeOutcome.response(status: 502, server: "nginx/1.22.1"), .response(status: 200, server: nil),
+        .failed(.refused), .failed(.noSuchFile), .failed(.permissionDenied), .failed(.backlogFull),
+        .failed(.timedOut(phase: "connecting")), .failed(.reset), .failed(.closedEarly), .failed(.notHTTP),
+        .failed(.other(errno: 113, message: "No route to host")), .failed(.unresolvable(host: "app.internal", message: "Name or service not known")),
+        .failed(.notRecorded),
+    ])
+    func everyProbeOutcomeSurvivesTheFlatJSON(outcome: ProbeOutcome) throws {
+        let result = ProbeResult(endpoint: .unix(path: "/run/app.sock"), path: "/health/", hostHeader: "example.com",
+                                 outcome: outcome, elapsedMilliseconds: 7)
+        let data = try SnapshotLayout.encoder().encode(RecordedProbe(result))
+        let decoded = try SnapshotLayout.decoder().decode(RecordedProbe.self, from: data)
+        #expect(decoded.result == result)
+        #expect(!String(decoding: data, as: UTF8.self).contains("_0"))
+    }
+
     @Test func copyPathsStayInsideFs() {
         #expect(SnapshotLayout.copyPath(for: "/etc/nginx/nginx.conf") == "fs/etc/nginx/nginx.conf")
         #expect(SnapshotLayout.copyPath(for: "/etc/nginx/../shadow") == "fs/etc/nginx/%2E%2E/shadow")
