@@ -124,6 +124,10 @@ public final class Lab: @unchecked Sendable {
           [ "$p" = "$$" ] && continue
           [ "$(readlink "$d/ns/net" 2>/dev/null)" = "$me" ] && kill -9 "$p" 2>/dev/null
         done
+        # Reached only when the test process died without a teardown.
+        if [ "$LAB_KEEP" != 1 ]; then
+          case "$LAB_DIR" in /tmp/gwdoctor-*) sleep 1; rm -rf -- "$LAB_DIR" ;; esac
+        fi
         exit 0
         """
         var fds: [Int32] = [0, 0]
@@ -139,7 +143,9 @@ public final class Lab: @unchecked Sendable {
         do {
             holderPID = try Spawn.spawn(
                 executable: Spawn.which("unshare")!, arguments: ["-n", "--", "sh", "-c", script],
-                environment: ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"],
+                environment: ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
+                              "LAB_DIR": directory,
+                              "LAB_KEEP": ProcessInfo.processInfo.environment["GWDOCTOR_LAB_KEEP"] ?? ""],
                 input: .fileDescriptor(fds[0]), stdoutPath: holderOut, stderrPath: holderErr)
         } catch {
             close(fds[0]); close(fds[1])
