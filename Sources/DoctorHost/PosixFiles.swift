@@ -23,7 +23,7 @@ enum PosixFiles {
         if size > maxBytes { throw .tooLarge(path, bytes: size, limit: maxBytes) }
         // /proc and sysfs files report size 0, and a file may grow after fstat: read to EOF,
         // but stop one byte past the limit so an endless file cannot be slurped.
-        let bytes = try read(fd, path: path, from: 0, upTo: maxBytes + 1)
+        let bytes = try read(fd, path: path, from: 0, upTo: maxBytes < Int.max ? max(0, maxBytes) + 1 : Int.max)
         if bytes.count > maxBytes { throw .tooLarge(path, bytes: bytes.count, limit: maxBytes) }
         return bytes
     }

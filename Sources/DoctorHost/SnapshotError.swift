@@ -11,6 +11,7 @@ public enum SnapshotError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The file system refused a read or write.
     case io(path: String, message: String)
 
+    /// The error in words, naming the path concerned.
     public var description: String {
         switch self {
         case let .directoryNotEmpty(path): "\(path): directory is not empty"

@@ -11,6 +11,7 @@ public struct SnapshotMetadata: Hashable, Codable, Sendable {
     /// `uname -srm` of the captured machine, for bug reports.
     public var system: String?
 
+    /// Metadata of a capture; `format` defaults to the version this gwdoctor writes.
     public init(format: Int = SnapshotLayout.formatVersion, capturedAt: Date, hostname: String,
                 gwdoctorVersion: String, system: String? = nil) {
         self.format = format

@@ -13,6 +13,9 @@ struct LiveHostFileTests {
         let path = try dir.write("nginx.conf", "worker_processes 1;\n")
         #expect(try host.readFile(path, maxBytes: 100) == Array("worker_processes 1;\n".utf8))
         #expect(try host.readFile(path, maxBytes: 20).count == 20)
+        #expect(try host.readFile(path, maxBytes: .max).count == 20)
+        #expect(throws: HostError.tooLarge(path, bytes: 20, limit: -1)) { try host.readFile(path, maxBytes: -1) }
+        #expect(try host.readTail(path, maxBytes: -5).bytes.isEmpty)
     }
 
     @Test func refusesFileOverLimitWithoutReadingIt() throws {

@@ -8,6 +8,7 @@ public struct PasswdEntry: Hashable, Sendable {
     public var home: String
     public var shell: String
 
+    /// An entry with the fields of one passwd line.
     public init(name: String, uid: Int, gid: Int, gecos: String = "", home: String = "", shell: String = "") {
         self.name = name
         self.uid = uid
@@ -25,6 +26,7 @@ public struct GroupEntry: Hashable, Sendable {
     /// Users listed as supplementary members (users whose primary group this is are not listed).
     public var members: [String]
 
+    /// An entry with the fields of one group line.
     public init(name: String, gid: Int, members: [String] = []) {
         self.name = name
         self.gid = gid
@@ -38,6 +40,7 @@ public struct AccountDatabase: Hashable, Sendable {
     public var users: [PasswdEntry]
     public var groups: [GroupEntry]
 
+    /// A database from already parsed entries.
     public init(users: [PasswdEntry] = [], groups: [GroupEntry] = []) {
         self.users = users
         self.groups = groups
@@ -50,8 +53,11 @@ public struct AccountDatabase: Hashable, Sendable {
 
     /// The first user with this uid, as `getpwuid` would answer.
     public func user(uid: Int) -> PasswdEntry? { users.first { $0.uid == uid } }
+    /// The user with this login name.
     public func user(named name: String) -> PasswdEntry? { users.first { $0.name == name } }
+    /// The first group with this gid.
     public func group(gid: Int) -> GroupEntry? { groups.first { $0.gid == gid } }
+    /// The group with this name.
     public func group(named name: String) -> GroupEntry? { groups.first { $0.name == name } }
 
     /// Every gid a user gets at login: the primary group plus the groups listing it as member.

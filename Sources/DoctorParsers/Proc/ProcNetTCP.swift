@@ -21,6 +21,7 @@ public struct ProcNetTCPEntry: Hashable, Sendable {
     /// The kernel's number for the LISTEN state.
     public static let listenState: UInt8 = 0x0A
 
+    /// A row with every column already decoded.
     public init(localAddress: String, localPort: Int, remoteAddress: String, remotePort: Int,
                 state: UInt8, txQueue: Int, rxQueue: Int, uid: Int, inode: UInt64) {
         self.localAddress = localAddress

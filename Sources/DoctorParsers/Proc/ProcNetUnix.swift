@@ -19,6 +19,7 @@ public struct ProcNetUnixEntry: Hashable, Sendable {
     /// `SOCK_STREAM`.
     public static let streamType: UInt16 = 1
 
+    /// A row with every column already decoded.
     public init(refCount: UInt32, flags: UInt32, type: UInt16, state: UInt8, inode: UInt64, path: String?) {
         self.refCount = refCount
         self.flags = flags

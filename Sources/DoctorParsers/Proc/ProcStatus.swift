@@ -10,6 +10,7 @@ public struct ProcStatus: Hashable, Sendable {
     /// Supplementary groups.
     public var groups: [Int]
 
+    /// A status with the given fields; `parse(_:)` is the usual way to get one.
     public init(name: String? = nil, ppid: Int? = nil, uids: [Int] = [], gids: [Int] = [], groups: [Int] = []) {
         self.name = name
         self.ppid = ppid
