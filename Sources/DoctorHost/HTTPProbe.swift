@@ -1,5 +1,5 @@
 import DoctorFacts
-import Dispatch
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -16,19 +16,25 @@ import Darwin
 /// body cannot hold it.
 enum HTTPProbe {
     static func probe(_ request: ProbeRequest) async -> ProbeResult {
-        // The socket work blocks in poll(2) (bounded by the deadline), so it runs on a
-        // GCD thread instead of a cooperative-pool thread other tasks need.
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
-                continuation.resume(returning: probeBlocking(request))
+        // The deadline starts now, not when a thread picks the work up.
+        let clock = ContinuousClock()
+        let start = clock.now
+        // The socket work blocks in poll(2), bounded by the deadline. It gets a thread of
+        // its own: on the cooperative pool it would starve other tasks, and on GCD's
+        // small global pool parallel probes would queue behind each other past their deadlines.
+        return await withCheckedContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(returning: probeBlocking(request, clock: clock, start: start))
             }
+            thread.name = "gwdoctor-probe"
+            thread.start()
         }
     }
 
     /// The whole probe on the calling thread; returns by the deadline (plus a poll slice).
-    static func probeBlocking(_ request: ProbeRequest) -> ProbeResult {
-        let clock = ContinuousClock()
-        let start = clock.now
+    static func probeBlocking(_ request: ProbeRequest, clock: ContinuousClock = ContinuousClock(),
+                              start: ContinuousClock.Instant? = nil) -> ProbeResult {
+        let start = start ?? clock.now
         let deadline = Deadline(clock: clock, end: start + request.timeout)
         let outcome = exchange(request, deadline: deadline)
         let elapsed = start.duration(to: clock.now)

@@ -1,5 +1,5 @@
 import DoctorFacts
-import Dispatch
+import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -22,11 +22,13 @@ enum Resolver {
         // lookup finishes (and frees its memory) on its own.
         let box = AnswerBox()
         let done = DispatchSemaphore(value: 0)
-        DispatchQueue.global(qos: .userInitiated).async {
+        let thread = Thread {
             let result = lookup(name, port: port, numericOnly: false)
             box.answer.withLock { $0 = result }
             done.signal()
         }
+        thread.name = "gwdoctor-resolve"
+        thread.start()
         let remaining = deadline.remaining.components
         let nanoseconds = Int(clamping: remaining.seconds) &* 1_000_000_000 &+ Int(remaining.attoseconds / 1_000_000_000)
         if done.wait(timeout: .now() + .nanoseconds(max(0, nanoseconds))) == .timedOut {

@@ -124,9 +124,25 @@ struct HTTPProbeTests {
         defer { close(fd) }
         let clock = ContinuousClock()
         let start = clock.now
-        let result = await host.probe(ProbeRequest(endpoint: .unix(path: dir.file("slow.sock")), timeout: .milliseconds(300)))
+        let result = await host.probe(ProbeRequest(endpoint: .unix(path: dir.file("slow.sock")), timeout: .milliseconds(500)))
         #expect(result.outcome == .failed(.timedOut(phase: "waiting for response headers")))
-        #expect(start.duration(to: clock.now) < .milliseconds(600))
+        #expect(start.duration(to: clock.now) < .milliseconds(1000))
+    }
+
+    @Test func parallelProbesKeepTheirOwnDeadlines() async throws {
+        // A gatherer probes many routes at once; no probe may wait for another's thread.
+        let (fd, port) = try Sockets.tcpListener(backlog: 64)
+        defer { close(fd) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let outcomes = await withTaskGroup(of: ProbeOutcome.self) { group in
+            for _ in 0..<24 {
+                group.addTask { await LiveHost().probe(ProbeRequest(endpoint: .tcp(host: "127.0.0.1", port: port), timeout: .milliseconds(500))).outcome }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.allSatisfy { $0 == .failed(.timedOut(phase: "waiting for response headers")) })
+        #expect(start.duration(to: clock.now) < .seconds(1))
     }
 
     @Test func peerClosingAtOnceIsClosedEarly() async throws {
