@@ -37,8 +37,11 @@ public enum NginxConfigLoader {
 
 /// The state of one load: the include chain for cycle detection and a cache, because
 /// the same snippet (`proxy_params`) is typically included by every location.
-struct NginxLoadSession<Reader: ConfigFileReader> {
-    let reader: Reader
+///
+/// Not generic over the reader: the loader is called across a module boundary, where a
+/// generic body runs unspecialised and pays a metadata lookup on every cache access.
+struct NginxLoadSession {
+    let reader: any ConfigFileReader
     let maxFileBytes: Int
     let confPrefix: String
     let directiveBudget: Int
@@ -56,10 +59,12 @@ struct NginxLoadSession<Reader: ConfigFileReader> {
     private var cache: [String: CacheEntry] = [:]
     private var chain: [String] = []
     private var includedDirectives = 0
+    /// Directives spliced into the file being parsed so far, by its includes.
+    private var nestedTotal = 0
     private var budgetReported = false
     private var chainSawCycle = false
 
-    init(reader: Reader, maxFileBytes: Int, confPrefix: String, directiveBudget: Int) {
+    init(reader: any ConfigFileReader, maxFileBytes: Int, confPrefix: String, directiveBudget: Int) {
         self.reader = reader
         self.directiveBudget = directiveBudget
         self.maxFileBytes = maxFileBytes
@@ -74,6 +79,7 @@ struct NginxLoadSession<Reader: ConfigFileReader> {
             return nil
         case let .parsed(directives, total)?:
             guard spend(total, site: site) else { return nil }
+            nestedTotal += total
             return directives
         case .chainDependent?, nil:
             break
@@ -100,21 +106,23 @@ struct NginxLoadSession<Reader: ConfigFileReader> {
         chain.append(path)
         let outerSawCycle = chainSawCycle
         chainSawCycle = false
-        let before = includedDirectives
-        var own = 0
+        let nestedBefore = nestedTotal
+        nestedTotal = 0
         let result = NginxParser.parse(bytes, file: path) { include in
             self.expand(include)
         }
-        countDirectives(result.directives, into: &own)
         chain.removeLast()
         if firstRead { diagnostics.append(contentsOf: result.diagnostics) }
-        let total = own
+        // Spliced includes were charged as they came in; this file's own directives are
+        // charged now, once, as its includer sees them.
+        let total = result.directiveCount + nestedTotal
         cache[path] = chainSawCycle ? .chainDependent : .parsed(result.directives, total: total)
         chainSawCycle = chainSawCycle || outerSawCycle
-        // Directives of nested includes were charged as they were spliced; charge this
-        // file's own share once, as its includer sees it.
-        let nested = includedDirectives - before
-        if site != nil, !spend(max(0, total - nested), site: site) { return nil }
+        nestedTotal = nestedBefore
+        if site != nil {
+            guard spend(result.directiveCount, site: site) else { return nil }
+            nestedTotal += total
+        }
         return result.directives
     }
 
@@ -179,13 +187,6 @@ struct NginxLoadSession<Reader: ConfigFileReader> {
                 location: site))
         }
         return false
-    }
-
-    private func countDirectives(_ directives: [NginxDirective], into total: inout Int) {
-        total += directives.count
-        for directive in directives {
-            if let block = directive.block, !block.isEmpty { countDirectives(block, into: &total) }
-        }
     }
 
     private mutating func reportReadError(_ error: ConfigReadError, path: String, site: SourceLocation?) {

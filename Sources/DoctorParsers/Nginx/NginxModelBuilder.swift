@@ -9,21 +9,19 @@ struct NginxModelBuilder {
     /// Lower-cased upstream name → name as written and servers (nginx compares names case-insensitively).
     private var upstreamsByKey: [String: (name: String, servers: [UpstreamServer])] = [:]
 
-    static let passDirectives: Set<String> = ["proxy_pass", "uwsgi_pass", "fastcgi_pass", "grpc_pass", "scgi_pass"]
-
     init(prefix: String) {
         self.prefix = prefix
     }
 
     /// Upstream groups first: a pass may name a group defined further down.
     mutating func collectUpstreams(_ main: [NginxDirective]) {
-        for http in main where http.name == "http" {
-            for upstream in http.block ?? [] where upstream.name == "upstream" {
+        for http in main where NginxKeyword(http.name) == .http {
+            for upstream in http.block ?? [] where NginxKeyword(upstream.name) == .upstream {
                 guard let name = upstream.args.first else { continue }
                 var servers: [UpstreamServer] = []
-                for server in upstream.block ?? [] where server.name == "server" {
+                for server in upstream.block ?? [] where NginxKeyword(server.name) == .server {
                     guard let address = server.args.first else { continue }
-                    guard let endpoint = NginxAddress.endpoint(Substring(address), defaultPort: 80) else {
+                    guard let endpoint = NginxAddress.endpoint(address, defaultPort: 80) else {
                         note("cannot parse upstream server address \"\(address)\"", at: server.location)
                         continue
                     }
@@ -41,17 +39,17 @@ struct NginxModelBuilder {
 
     mutating func walkMain(_ directives: [NginxDirective]) {
         for directive in directives {
-            switch directive.name {
-            case "user":
+            switch NginxKeyword(directive.name) {
+            case .user:
                 guard let name = directive.args.first else { continue }
                 model.user = NginxUser(name: name, group: directive.args.dropFirst().first, source: directive.location)
-            case "pid":
+            case .pid:
                 guard let path = directive.args.first else { continue }
                 model.pidFile = resolvePath(path)
                 model.pidFileSource = directive.location
-            case "http":
+            case .http:
                 walkHTTP(directive.block ?? [])
-            case "stream", "mail":
+            case .stream, .mail:
                 walkOtherProtocol(directive.block ?? [])
             default:
                 noteCommon(directive, inHTTP: false)
@@ -60,14 +58,17 @@ struct NginxModelBuilder {
     }
 
     private mutating func walkHTTP(_ directives: [NginxDirective]) {
-        for directive in directives {
-            switch directive.name {
-            case "server":
-                walkServer(directive)
-            case "log_format":
-                addLogFormat(directive)
+        for index in directives.indices {
+            let keyword = NginxKeyword(directives[index].name)
+            switch keyword {
+            case .server:
+                walkServer(directives[index])
+            case .logFormat:
+                addLogFormat(directives[index])
+            case .errorLog, .accessLog, .resolver:
+                noteCommon(directives[index], keyword: keyword, inHTTP: true)
             default:
-                noteCommon(directive, inHTTP: true)
+                break
             }
         }
     }
@@ -75,8 +76,8 @@ struct NginxModelBuilder {
     /// `stream {}` and `mail {}`: their servers bind sockets, but carry no HTTP routes.
     private mutating func walkOtherProtocol(_ directives: [NginxDirective]) {
         for directive in directives {
-            if directive.name == "server" {
-                for listen in directive.block ?? [] where listen.name == "listen" { addListen(listen) }
+            if NginxKeyword(directive.name) == .server {
+                for listen in directive.block ?? [] where NginxKeyword(listen.name) == .listen { addListen(listen) }
                 for inner in directive.block ?? [] { noteCommon(inner, inHTTP: false) }
             } else {
                 noteCommon(directive, inHTTP: false)
@@ -94,25 +95,28 @@ struct NginxModelBuilder {
         var listens: [String] = []
         var names: [String] = []
         var pending: [PendingRoute] = []
-        for directive in server.block ?? [] {
-            switch directive.name {
-            case "listen":
-                listens.append(directive.args.joined(separator: " "))
-                addListen(directive)
-            case "server_name":
-                names.append(contentsOf: directive.args)
-            case "location":
-                walkLocation(directive, into: &pending)
-            case "if":
+        let body = server.block ?? []
+        for index in body.indices {
+            let keyword = NginxKeyword(body[index].name)
+            switch keyword {
+            case .listen:
+                listens.append(body[index].args.joined(separator: " "))
+                addListen(body[index])
+            case .serverName:
+                names.append(contentsOf: body[index].args)
+            case .location:
+                walkLocation(body[index], into: &pending)
+            case .if:
                 // `if` at server level only allows rewrite directives in nginx; a pass
                 // here fails `nginx -t`, but the route is still what the author meant.
-                collectPasses(directive.block ?? [], location: "/", into: &pending)
+                collectPasses(body[index].block ?? [], location: "/", into: &pending)
+            case .pass:
+                pending.append(PendingRoute(location: "/", directive: body[index]))
+            case .errorLog, .accessLog, .resolver:
+                noteCommon(body[index], keyword: keyword, inHTTP: true)
             default:
-                if Self.passDirectives.contains(directive.name) {
-                    pending.append(PendingRoute(location: "/", directive: directive))
-                } else {
-                    noteCommon(directive, inHTTP: true)
-                }
+                // Not even copied: most directives of a server are of no interest here.
+                break
             }
         }
         if listens.isEmpty {
@@ -139,18 +143,21 @@ struct NginxModelBuilder {
 
     private mutating func walkLocation(_ location: NginxDirective, into pending: inout [PendingRoute]) {
         let path = Self.locationLabel(location.args)
-        for directive in location.block ?? [] {
-            switch directive.name {
-            case "location":
-                walkLocation(directive, into: &pending)
-            case "if", "limit_except":
-                collectPasses(directive.block ?? [], location: path, into: &pending)
+        let body = location.block ?? []
+        for index in body.indices {
+            let keyword = NginxKeyword(body[index].name)
+            switch keyword {
+            case .location:
+                walkLocation(body[index], into: &pending)
+            case .if, .limitExcept:
+                collectPasses(body[index].block ?? [], location: path, into: &pending)
+            case .pass:
+                pending.append(PendingRoute(location: path, directive: body[index]))
+            case .errorLog, .accessLog, .resolver:
+                noteCommon(body[index], keyword: keyword, inHTTP: true)
             default:
-                if Self.passDirectives.contains(directive.name) {
-                    pending.append(PendingRoute(location: path, directive: directive))
-                } else {
-                    noteCommon(directive, inHTTP: true)
-                }
+                // Not even copied: most directives of a server are of no interest here.
+                break
             }
         }
     }
@@ -158,13 +165,17 @@ struct NginxModelBuilder {
     /// Passes (and logs) inside `if` / `limit_except`, which belong to the enclosing location.
     private mutating func collectPasses(_ directives: [NginxDirective], location: String,
                                         into pending: inout [PendingRoute]) {
-        for directive in directives {
-            if Self.passDirectives.contains(directive.name) {
-                pending.append(PendingRoute(location: location, directive: directive))
-            } else if directive.name == "if" || directive.name == "limit_except" {
-                collectPasses(directive.block ?? [], location: location, into: &pending)
-            } else {
-                noteCommon(directive, inHTTP: true)
+        for index in directives.indices {
+            let keyword = NginxKeyword(directives[index].name)
+            switch keyword {
+            case .pass:
+                pending.append(PendingRoute(location: location, directive: directives[index]))
+            case .if, .limitExcept:
+                collectPasses(directives[index].block ?? [], location: location, into: &pending)
+            case .errorLog, .accessLog, .resolver:
+                noteCommon(directives[index], keyword: keyword, inHTTP: true)
+            default:
+                break
             }
         }
     }
@@ -174,7 +185,10 @@ struct NginxModelBuilder {
     static func locationLabel(_ args: [String]) -> String {
         if args.count >= 2 { return "\(args[0]) \(args[1])" }
         guard let only = args.first else { return "" }
-        for modifier in ["~*", "^~", "=", "~"] where only.hasPrefix(modifier) && only.utf8.count > modifier.utf8.count {
+        let bytes = only.utf8
+        guard let first = bytes.first, first == UInt8(ascii: "=") || first == UInt8(ascii: "~") || first == UInt8(ascii: "^")
+        else { return only }
+        for modifier in ["~*", "^~", "=", "~"] where only.hasPrefix(modifier) && bytes.count > modifier.utf8.count {
             return "\(modifier) \(only.dropFirst(modifier.count))"
         }
         return only
@@ -183,18 +197,22 @@ struct NginxModelBuilder {
     // MARK: Directives valid in several contexts
 
     private mutating func noteCommon(_ directive: NginxDirective, inHTTP: Bool) {
-        switch directive.name {
-        case "error_log":
+        noteCommon(directive, keyword: NginxKeyword(directive.name), inHTTP: inHTTP)
+    }
+
+    private mutating func noteCommon(_ directive: NginxDirective, keyword: NginxKeyword, inHTTP: Bool) {
+        switch keyword {
+        case .errorLog:
             guard let target = directive.args.first else { return }
             model.errorLogs.append(LogFileDirective(path: resolveLogTarget(target),
                                                     qualifier: directive.args.dropFirst().first ?? "error",
                                                     source: directive.location))
-        case "access_log" where inHTTP:
+        case .accessLog where inHTTP:
             guard let target = directive.args.first else { return }
             let format = target == "off" ? nil : (directive.args.dropFirst().first ?? "combined")
             model.accessLogs.append(LogFileDirective(path: resolveLogTarget(target), qualifier: format,
                                                      source: directive.location))
-        case "resolver":
+        case .resolver:
             model.resolvers.append(directive.location)
         default:
             break
@@ -206,7 +224,7 @@ struct NginxModelBuilder {
             note("\"listen\" has no address", at: directive.location)
             return
         }
-        let endpoint = NginxAddress.endpoint(Substring(address), defaultPort: 80, bareNumberIsPort: true)
+        let endpoint = NginxAddress.endpoint(address, defaultPort: 80, bareNumberIsPort: true)
         if endpoint == nil { note("cannot parse listen address \"\(address)\"", at: directive.location) }
         model.listens.append(ListenDirective(raw: directive.args.joined(separator: " "), endpoint: endpoint,
                                              source: directive.location))

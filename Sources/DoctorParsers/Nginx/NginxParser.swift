@@ -5,6 +5,8 @@ import Foundation
 public struct NginxParseResult: Hashable, Sendable {
     public var directives: [NginxDirective]
     public var diagnostics: [ConfigDiagnostic]
+    /// Directives written in this file (spliced includes not counted).
+    var directiveCount = 0
 
     public init(directives: [NginxDirective] = [], diagnostics: [ConfigDiagnostic] = []) {
         self.directives = directives
@@ -44,8 +46,10 @@ public enum NginxParser {
                 return NginxParseResult(directives: [], diagnostics: [diagnostic])
             }
             var lexer = NginxLexer(bytes: buffer, file: file)
-            let directives = parseTokens(&lexer, include: include)
-            return NginxParseResult(directives: directives, diagnostics: lexer.diagnostics)
+            let (directives, count) = parseTokens(&lexer, include: include)
+            var result = NginxParseResult(directives: directives, diagnostics: lexer.diagnostics)
+            result.directiveCount = count
+            return result
         }
     }
 
@@ -60,104 +64,135 @@ public enum NginxParser {
         var name: String
         var args: [String]
         var location: SourceLocation
-        var children: [NginxDirective] = []
+        /// Where its children start on the shared child stack.
+        var childStart: Int
         /// A `{` with no directive name: parsed to stay in step with the braces, then dropped.
         var discarded = false
+    }
 
-        var directive: NginxDirective {
-            NginxDirective(name: name, args: args, location: location, block: children)
+    /// The directive tree under construction. Children of every open block share one
+    /// stack, arguments another; each finished list is moved out at its exact size.
+    private struct TreeBuilder: ~Copyable {
+        let file: String
+        var blocks: [OpenBlock] = []
+        var children = NginxScratchStack<NginxDirective>(capacity: 256)
+        var args = NginxScratchStack<String>(capacity: 16)
+        var name: String?
+        var nameLine = 0
+        var count = 0
+
+        init(file: String) {
+            self.file = file
+        }
+
+        func location(_ line: Int) -> SourceLocation { SourceLocation(file: file, line: line) }
+
+        mutating func append(_ directive: NginxDirective, include: (NginxDirective) -> [NginxDirective]?) {
+            count += 1
+            if directive.block == nil, directive.name.utf8.count == 7, directive.name == "include",
+               let spliced = include(directive) {
+                children.push(contentsOf: spliced)
+            } else {
+                children.push(directive)
+            }
+        }
+
+        /// Ends the pending directive as a simple one (`;`, or recovery at `}` / end of file).
+        mutating func finishPending(include: (NginxDirective) -> [NginxDirective]?) {
+            guard let pending = name else { return }
+            let directive = NginxDirective(name: pending, args: args.popArray(from: 0), location: location(nameLine))
+            name = nil
+            append(directive, include: include)
+        }
+
+        mutating func dropPending() {
+            name = nil
+            args.removeAll(from: 0)
+        }
+
+        mutating func open(_ name: String, line: Int, discarded: Bool = false) {
+            blocks.append(OpenBlock(name: name, args: args.popArray(from: 0), location: location(line),
+                                    childStart: children.count, discarded: discarded))
+            self.name = nil
+        }
+
+        mutating func close(include: (NginxDirective) -> [NginxDirective]?) {
+            let closed = blocks.removeLast()
+            let body = children.popArray(from: closed.childStart)
+            guard !closed.discarded else { return }
+            append(NginxDirective(name: closed.name, args: closed.args, location: closed.location, block: body),
+                   include: include)
         }
     }
 
     // An explicit stack rather than recursion: a hostile file of a million `{` must
     // not overflow the thread's stack.
     private static func parseTokens(_ lexer: inout NginxLexer,
-                                    include: (NginxDirective) -> [NginxDirective]?) -> [NginxDirective] {
-        let file = lexer.file
-        var stack = [OpenBlock(name: "", args: [], location: SourceLocation(file: file, line: 0))]
-        var name: String?
-        var args: [String] = []
-        var nameLine = 0
-
-        func append(_ directive: NginxDirective) {
-            if directive.block == nil, directive.name == "include", let spliced = include(directive) {
-                stack[stack.count - 1].children.append(contentsOf: spliced)
-            } else {
-                stack[stack.count - 1].children.append(directive)
-            }
-        }
-
+                                    include: (NginxDirective) -> [NginxDirective]?) -> ([NginxDirective], Int) {
+        var tree = TreeBuilder(file: lexer.file)
         while true {
             switch lexer.next() {
             case let .word(word, line):
-                if name == nil {
-                    name = word
-                    nameLine = line
+                if tree.name == nil {
+                    tree.name = word
+                    tree.nameLine = line
                 } else {
-                    args.append(word)
+                    tree.args.push(word)
                 }
             case let .semicolon(line):
-                if let pending = name {
-                    append(NginxDirective(name: pending, args: args, location: SourceLocation(file: file, line: nameLine)))
-                    name = nil
-                    args = []
+                if tree.name != nil {
+                    tree.finishPending(include: include)
                 } else {
                     lexer.report("unexpected \";\" with no directive before it", line: line)
                 }
             case let .openBrace(line):
-                guard let pending = name else {
+                guard let pending = tree.name else {
                     lexer.report("unexpected \"{\" with no directive name before it", line: line)
-                    stack.append(OpenBlock(name: "", args: [], location: SourceLocation(file: file, line: line), discarded: true))
+                    tree.open("", line: line, discarded: true)
                     continue
                 }
-                let location = SourceLocation(file: file, line: nameLine)
                 if pending.hasSuffix("_by_lua_block") {
                     if !lexer.skipLuaBlock() {
-                        lexer.report("unterminated \"\(pending)\": no closing \"}\" before end of file", line: nameLine)
+                        lexer.report("unterminated \"\(pending)\": no closing \"}\" before end of file", line: tree.nameLine)
                     }
-                    append(NginxDirective(name: pending, args: args, location: location, block: []))
-                } else if stack.count > maxNesting {
-                    lexer.report("\"\(pending)\" block nested more than \(maxNesting) deep; its body is skipped", line: nameLine)
+                    tree.open(pending, line: tree.nameLine)
+                    tree.close(include: include)
+                } else if tree.blocks.count >= maxNesting {
+                    lexer.report("\"\(pending)\" block nested more than \(maxNesting) deep; its body is skipped",
+                                 line: tree.nameLine)
                     _ = lexer.skipBlock()
-                    append(NginxDirective(name: pending, args: args, location: location, block: []))
+                    tree.open(pending, line: tree.nameLine)
+                    tree.close(include: include)
                 } else {
-                    stack.append(OpenBlock(name: pending, args: args, location: location))
+                    tree.open(pending, line: tree.nameLine)
                 }
-                name = nil
-                args = []
             case let .closeBrace(line):
-                if let pending = name {
+                if let pending = tree.name {
                     lexer.report("unexpected \"}\": directive \"\(pending)\" is missing its \";\"", line: line)
-                    append(NginxDirective(name: pending, args: args, location: SourceLocation(file: file, line: nameLine)))
-                    name = nil
-                    args = []
+                    tree.finishPending(include: include)
                 }
-                if stack.count == 1 {
+                if tree.blocks.isEmpty {
                     lexer.report("unexpected \"}\" with no open block", line: line)
                 } else {
-                    let closed = stack.removeLast()
-                    if !closed.discarded { append(closed.directive) }
+                    tree.close(include: include)
                 }
             case .error:
-                name = nil
-                args = []
+                tree.dropPending()
             case .end:
-                if let pending = name {
-                    lexer.report("unexpected end of file: directive \"\(pending)\" is missing its \";\"", line: nameLine)
-                    append(NginxDirective(name: pending, args: args, location: SourceLocation(file: file, line: nameLine)))
+                if let pending = tree.name {
+                    lexer.report("unexpected end of file: directive \"\(pending)\" is missing its \";\"",
+                                 line: tree.nameLine)
+                    tree.finishPending(include: include)
                 }
-                while stack.count > 1 {
-                    let open = stack[stack.count - 1]
+                while let open = tree.blocks.last {
                     if !open.discarded {
                         lexer.report("unterminated block \"\(open.name)\": no closing \"}\" before end of file",
                                      line: open.location.line)
                     }
-                    let closed = stack.removeLast()
-                    if !closed.discarded { append(closed.directive) }
+                    tree.close(include: include)
                 }
-                return stack[0].children
+                return (tree.children.popArray(from: 0), tree.count)
             }
         }
     }
-
 }

@@ -19,6 +19,7 @@ enum NginxPath {
     /// as one when detecting include cycles. (A symlink can still alias a file; the
     /// loader's depth limit covers that.)
     static func normalize(_ path: String) -> String {
+        if isNormal(path) { return path }
         let absolute = path.utf8.first == Byte.slash
         var parts: [Substring] = []
         for part in path.split(separator: "/", omittingEmptySubsequences: true) {
@@ -33,5 +34,27 @@ enum NginxPath {
         let joined = parts.joined(separator: "/")
         if absolute { return "/" + joined }
         return joined.isEmpty ? "." : joined
+    }
+
+    /// No empty, `.` or `..` component and no trailing `/`: the common case, checked on
+    /// bytes because every include of every location passes through here.
+    static func isNormal(_ path: String) -> Bool {
+        var componentLength = 0
+        var componentIsDots = true
+        var atStart = true
+        for byte in path.utf8 {
+            if byte == Byte.slash {
+                // A leading `/` is the root, not an empty component.
+                if !atStart, componentLength == 0 || (componentIsDots && componentLength <= 2) { return false }
+                componentLength = 0
+                componentIsDots = true
+            } else {
+                componentLength += 1
+                if byte != UInt8(ascii: ".") { componentIsDots = false }
+            }
+            atStart = false
+        }
+        if componentLength == 0 { return path == "/" }
+        return !(componentIsDots && componentLength <= 2)
     }
 }

@@ -252,3 +252,38 @@ struct NginxIncludeTests {
         #expect(model.routes.count == 1)
     }
 }
+
+@Suite("nginx path arithmetic")
+struct NginxPathTests {
+    @Test(arguments: [
+        ("/etc/nginx/a.conf", "/etc/nginx/a.conf"),
+        ("/etc//nginx/./a.conf", "/etc/nginx/a.conf"),
+        ("/etc/nginx/x/../a.conf", "/etc/nginx/a.conf"),
+        ("/../a", "/a"),
+        ("/etc/nginx/", "/etc/nginx"),
+        ("/etc/nginx/.", "/etc/nginx"),
+        ("/etc/.hidden/..x", "/etc/.hidden/..x"),
+        ("a/../../b", "../b"),
+        ("/", "/"),
+    ])
+    func normalize(path: String, expected: String) {
+        #expect(NginxPath.normalize(path) == expected)
+    }
+
+    @Test func fastPathAgreesWithTheSlowOne() {
+        #expect(NginxPath.isNormal("/etc/nginx/a.conf"))
+        #expect(NginxPath.isNormal("relative/a.conf"))
+        #expect(!NginxPath.isNormal("/etc/nginx/"))
+        #expect(!NginxPath.isNormal("/etc/./nginx"))
+        #expect(!NginxPath.isNormal("/etc/../nginx"))
+        #expect(!NginxPath.isNormal("//etc"))
+    }
+
+    @Test func directoryOfAPath() {
+        #expect(NginxPath.directory(of: "/etc/nginx/nginx.conf") == "/etc/nginx")
+        #expect(NginxPath.directory(of: "/nginx.conf") == "/")
+        #expect(NginxPath.directory(of: "nginx.conf") == "")
+        #expect(NginxPath.resolve("sites/*.conf", against: "/etc/nginx") == "/etc/nginx/sites/*.conf")
+        #expect(NginxPath.resolve("/abs.conf", against: "/etc/nginx") == "/abs.conf")
+    }
+}
