@@ -16,16 +16,16 @@ enum NginxAddress {
         if hasPrefix(bytes, "unix:") {
             return bytes.count > 5 ? .unix(path: string(bytes, 5, bytes.count)) : nil
         }
-        if bytes.first == Byte.openBracket {
-            guard let close = bytes.firstIndex(of: Byte.closeBracket), close > 1 else { return nil }
+        if bytes.first == NginxByte.openBracket {
+            guard let close = bytes.firstIndex(of: NginxByte.closeBracket), close > 1 else { return nil }
             let host = string(bytes, 1, close)
             if close + 1 == bytes.count { return .tcp(host: host, port: defaultPort) }
-            guard bytes[close + 1] == Byte.colon, let port = port(bytes, close + 2, bytes.count) else { return nil }
+            guard bytes[close + 1] == NginxByte.colon, let port = port(bytes, close + 2, bytes.count) else { return nil }
             return .tcp(host: host, port: port)
         }
         if bareNumberIsPort, let port = port(bytes, 0, bytes.count) { return .tcp(host: "0.0.0.0", port: port) }
         var colon: Int?
-        for index in bytes.indices where bytes[index] == Byte.colon {
+        for index in bytes.indices where bytes[index] == NginxByte.colon {
             guard colon == nil else { return nil } // an IPv6 address must be bracketed
             colon = index
         }
@@ -56,7 +56,7 @@ enum NginxAddress {
     /// `upstreams` maps lower-cased group names (nginx compares them case-insensitively).
     static func passTarget(directive: String, argument: String,
                            upstreams: [String: (name: String, servers: [UpstreamServer])]) -> RouteTarget? {
-        if argument.utf8.contains(Byte.dollar) { return .variable(raw: argument) }
+        if argument.utf8.contains(NginxByte.dollar) { return .variable(raw: argument) }
         var argument = argument
         return argument.withUTF8 { bytes -> RouteTarget? in
             var scheme: String
@@ -77,17 +77,17 @@ enum NginxAddress {
             if hasPrefix(rest, "unix:") {
                 // `unix:/run/app.sock:/uri`: the path runs to the next colon.
                 var end = 5
-                while end < rest.count, rest[end] != Byte.colon { end += 1 }
+                while end < rest.count, rest[end] != NginxByte.colon { end += 1 }
                 guard end > 5 else { return nil }
                 return .endpoint(scheme: scheme, .unix(path: string(rest, 5, end)))
             }
             var authorityEnd = 0
-            while authorityEnd < rest.count, rest[authorityEnd] != Byte.slash, rest[authorityEnd] != UInt8(ascii: "?") {
+            while authorityEnd < rest.count, rest[authorityEnd] != NginxByte.slash, rest[authorityEnd] != UInt8(ascii: "?") {
                 authorityEnd += 1
             }
             let authority = UnsafeBufferPointer(rebasing: rest[..<authorityEnd])
             // Only a name without a port can be a group.
-            if !authority.contains(Byte.colon) {
+            if !authority.contains(NginxByte.colon) {
                 let name = string(authority, 0, authority.count)
                 if let upstream = upstreams[name] ?? upstreams[name.lowercased()] {
                     return .upstream(scheme: scheme, name: name, servers: upstream.servers)
@@ -107,8 +107,8 @@ enum NginxAddress {
         while index < bytes.count, (bytes[index] | 0x20) >= UInt8(ascii: "a"), (bytes[index] | 0x20) <= UInt8(ascii: "z") {
             index += 1
         }
-        guard index > 0, index + 2 < bytes.count, bytes[index] == Byte.colon,
-              bytes[index + 1] == Byte.slash, bytes[index + 2] == Byte.slash else { return nil }
+        guard index > 0, index + 2 < bytes.count, bytes[index] == NginxByte.colon,
+              bytes[index + 1] == NginxByte.slash, bytes[index + 2] == NginxByte.slash else { return nil }
         return index
     }
 

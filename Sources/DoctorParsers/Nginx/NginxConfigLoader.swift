@@ -214,7 +214,7 @@ struct NginxLoadSession {
     /// so the empty result is not also reported as an empty glob.
     private mutating func glob(_ pattern: String, site: SourceLocation) -> (matches: [String], listingFailed: Bool) {
         var listingFailed = false
-        let absolute = pattern.utf8.first == Byte.slash
+        let absolute = pattern.utf8.first == NginxByte.slash
         var candidates = [absolute ? "" : "."]
         let components = pattern.split(separator: "/", omittingEmptySubsequences: true)
         for (position, component) in components.enumerated() {

@@ -3,7 +3,7 @@
 enum NginxGlob {
     /// Whether nginx treats this include path as a glob (it checks for `*`, `?` or `[`).
     static func isPattern(_ path: some StringProtocol) -> Bool {
-        path.utf8.contains { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == Byte.openBracket }
+        path.utf8.contains { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == NginxByte.openBracket }
     }
 
     /// Whether one path component `name` matches one pattern component.
@@ -33,7 +33,7 @@ enum NginxGlob {
                     n += 1
                     continue
                 }
-                if token == Byte.openBracket, let (matched, next) = bracket(pattern, p, name[n]) {
+                if token == NginxByte.openBracket, let (matched, next) = bracket(pattern, p, name[n]) {
                     if matched {
                         p = next
                         n += 1
@@ -42,7 +42,7 @@ enum NginxGlob {
                 } else {
                     var literal = token
                     var width = 1
-                    if token == Byte.backslash, p + 1 < pattern.count {
+                    if token == NginxByte.backslash, p + 1 < pattern.count {
                         literal = pattern[p + 1]
                         width = 2
                     }
@@ -75,14 +75,14 @@ enum NginxGlob {
         var first = true
         while p < pattern.count {
             var low = pattern[p]
-            if low == Byte.closeBracket, !first { return (matched != negated, p + 1) }
+            if low == NginxByte.closeBracket, !first { return (matched != negated, p + 1) }
             first = false
-            if low == Byte.backslash, p + 1 < pattern.count {
+            if low == NginxByte.backslash, p + 1 < pattern.count {
                 p += 1
                 low = pattern[p]
             }
             var high = low
-            if p + 2 < pattern.count, pattern[p + 1] == Byte.dash, pattern[p + 2] != Byte.closeBracket {
+            if p + 2 < pattern.count, pattern[p + 1] == NginxByte.dash, pattern[p + 2] != NginxByte.closeBracket {
                 high = pattern[p + 2]
                 p += 2
             }

@@ -6,9 +6,6 @@ enum NginxToken {
     case semicolon(line: Int)
     case openBrace(line: Int)
     case closeBrace(line: Int)
-    /// A lexical error, already reported; the lexer has resumed on the next line,
-    /// so the directive being read is dropped rather than merged with what follows.
-    case error
     case end
 }
 
@@ -42,23 +39,23 @@ struct NginxLexer {
         let count = bytes.count
         while index < count {
             switch bytes[index] {
-            case Byte.space, Byte.tab, Byte.carriageReturn, Byte.formFeed:
+            case NginxByte.space, NginxByte.tab, NginxByte.carriageReturn, NginxByte.formFeed:
                 index += 1
-            case Byte.newline:
+            case NginxByte.newline:
                 line += 1
                 index += 1
-            case Byte.semicolon:
+            case NginxByte.semicolon:
                 index += 1
                 return .semicolon(line: line)
-            case Byte.openBrace:
+            case NginxByte.openBrace:
                 index += 1
                 return .openBrace(line: line)
-            case Byte.closeBrace:
+            case NginxByte.closeBrace:
                 index += 1
                 return .closeBrace(line: line)
-            case Byte.hash:
-                while index < count, bytes[index] != Byte.newline { index += 1 }
-            case Byte.doubleQuote, Byte.singleQuote:
+            case NginxByte.hash:
+                while index < count, bytes[index] != NginxByte.newline { index += 1 }
+            case NginxByte.doubleQuote, NginxByte.singleQuote:
                 return quoted()
             default:
                 return word()
@@ -76,22 +73,22 @@ struct NginxLexer {
         scan: while index < count {
             let byte = bytes[index]
             switch byte {
-            case Byte.space, Byte.tab, Byte.carriageReturn, Byte.newline, Byte.formFeed, Byte.semicolon:
+            case NginxByte.space, NginxByte.tab, NginxByte.carriageReturn, NginxByte.newline, NginxByte.formFeed, NginxByte.semicolon:
                 break scan
-            case Byte.openBrace:
+            case NginxByte.openBrace:
                 if !afterDollar { break scan }
                 afterDollar = false
                 index += 1
-            case Byte.backslash:
+            case NginxByte.backslash:
                 escaped = true
                 afterDollar = false
                 index += 1
                 if index < count {
-                    if bytes[index] == Byte.newline { line += 1 }
+                    if bytes[index] == NginxByte.newline { line += 1 }
                     index += 1
                 }
             default:
-                afterDollar = byte == Byte.dollar
+                afterDollar = byte == NginxByte.dollar
                 index += 1
             }
         }
@@ -112,23 +109,23 @@ struct NginxLexer {
                 index += 1
                 return .word(value, line: startLine)
             }
-            if byte == Byte.newline { line += 1 }
-            if byte == Byte.backslash {
+            if byte == NginxByte.newline { line += 1 }
+            if byte == NginxByte.backslash {
                 escaped = true
                 index += 1
-                if index < count, bytes[index] == Byte.newline { line += 1 }
+                if index < count, bytes[index] == NginxByte.newline { line += 1 }
             }
             index += 1
         }
-        let mark = quote == Byte.doubleQuote ? "\"" : "'"
+        let mark = quote == NginxByte.doubleQuote ? "\"" : "'"
         report("unterminated \(mark) string: no closing \(mark) before end of file", line: startLine)
-        // Resume on the line after the opening quote: a missing quote is usually a typo
-        // on that one line, and everything below it is still worth reading.
+        // Read on as if the stray quote were not there: a missing closing quote is almost
+        // always a typo, and the rest of its line (`"ok; }`) still holds the `;` and `}`
+        // that keep the blocks in step. Recursion is bounded: each quote character can be
+        // unterminated at most once, since a later one of its kind would have closed it.
         index = start
-        while index < count, bytes[index] != Byte.newline { index += 1 }
-        if index < count { index += 1 }
-        line = startLine + 1
-        return .error
+        line = startLine
+        return next()
     }
 
     private func text(_ start: Int, _ end: Int, unescape: Bool) -> String {
@@ -139,13 +136,13 @@ struct NginxLexer {
         var position = 0
         while position < slice.count {
             let byte = slice[position]
-            if byte == Byte.backslash, position + 1 < slice.count {
+            if byte == NginxByte.backslash, position + 1 < slice.count {
                 let next = slice[position + 1]
                 switch next {
-                case Byte.doubleQuote, Byte.singleQuote, Byte.backslash: out.append(next)
-                case UInt8(ascii: "t"): out.append(Byte.tab)
-                case UInt8(ascii: "r"): out.append(Byte.carriageReturn)
-                case UInt8(ascii: "n"): out.append(Byte.newline)
+                case NginxByte.doubleQuote, NginxByte.singleQuote, NginxByte.backslash: out.append(next)
+                case UInt8(ascii: "t"): out.append(NginxByte.tab)
+                case UInt8(ascii: "r"): out.append(NginxByte.carriageReturn)
+                case UInt8(ascii: "n"): out.append(NginxByte.newline)
                 default:
                     // nginx keeps unknown escapes verbatim, which is what regexes rely on.
                     out.append(byte)
@@ -171,7 +168,7 @@ struct NginxLexer {
                 depth -= 1
                 if depth == 0 { return true }
             case .end: return false
-            case .word, .semicolon, .error: continue
+            case .word, .semicolon: continue
             }
         }
     }
@@ -184,33 +181,33 @@ struct NginxLexer {
         while index < count {
             let byte = bytes[index]
             switch byte {
-            case Byte.newline:
+            case NginxByte.newline:
                 line += 1
                 index += 1
-            case Byte.openBrace:
+            case NginxByte.openBrace:
                 depth += 1
                 index += 1
-            case Byte.closeBrace:
+            case NginxByte.closeBrace:
                 depth -= 1
                 index += 1
                 if depth == 0 { return true }
-            case Byte.doubleQuote, Byte.singleQuote:
+            case NginxByte.doubleQuote, NginxByte.singleQuote:
                 // Lua short strings end at their quote or, unterminated, at the line end.
                 index += 1
-                while index < count, bytes[index] != byte, bytes[index] != Byte.newline {
-                    if bytes[index] == Byte.backslash, index + 1 < count {
-                        if bytes[index + 1] == Byte.newline { line += 1 }
+                while index < count, bytes[index] != byte, bytes[index] != NginxByte.newline {
+                    if bytes[index] == NginxByte.backslash, index + 1 < count {
+                        if bytes[index + 1] == NginxByte.newline { line += 1 }
                         index += 1
                     }
                     index += 1
                 }
                 if index < count, bytes[index] == byte { index += 1 }
-            case Byte.dash where index + 1 < count && bytes[index + 1] == Byte.dash:
+            case NginxByte.dash where index + 1 < count && bytes[index + 1] == NginxByte.dash:
                 index += 2
                 if !skipLuaLongBracket() {
-                    while index < count, bytes[index] != Byte.newline { index += 1 }
+                    while index < count, bytes[index] != NginxByte.newline { index += 1 }
                 }
-            case Byte.openBracket:
+            case NginxByte.openBracket:
                 if !skipLuaLongBracket() { index += 1 }
             default:
                 index += 1
@@ -223,26 +220,26 @@ struct NginxLexer {
     /// Returns `false`, moving nothing, when this is not a long bracket.
     private mutating func skipLuaLongBracket() -> Bool {
         let count = bytes.count
-        guard index < count, bytes[index] == Byte.openBracket else { return false }
+        guard index < count, bytes[index] == NginxByte.openBracket else { return false }
         var probe = index + 1
         var level = 0
-        while probe < count, bytes[probe] == Byte.equals {
+        while probe < count, bytes[probe] == NginxByte.equals {
             level += 1
             probe += 1
         }
-        guard probe < count, bytes[probe] == Byte.openBracket else { return false }
+        guard probe < count, bytes[probe] == NginxByte.openBracket else { return false }
         probe += 1
         while probe < count {
             let byte = bytes[probe]
-            if byte == Byte.newline { line += 1 }
-            if byte == Byte.closeBracket {
+            if byte == NginxByte.newline { line += 1 }
+            if byte == NginxByte.closeBracket {
                 var close = probe + 1
                 var closeLevel = 0
-                while close < count, bytes[close] == Byte.equals, closeLevel < level {
+                while close < count, bytes[close] == NginxByte.equals, closeLevel < level {
                     closeLevel += 1
                     close += 1
                 }
-                if closeLevel == level, close < count, bytes[close] == Byte.closeBracket {
+                if closeLevel == level, close < count, bytes[close] == NginxByte.closeBracket {
                     index = close + 1
                     return true
                 }
@@ -255,7 +252,7 @@ struct NginxLexer {
 }
 
 /// ASCII bytes the nginx lexers compare against.
-enum Byte {
+enum NginxByte {
     static let space = UInt8(ascii: " ")
     static let tab = UInt8(ascii: "\t")
     static let newline = UInt8(ascii: "\n")

@@ -17,8 +17,9 @@ public struct NginxParseResult: Hashable, Sendable {
 /// Parses the bytes of one nginx configuration file into a directive tree.
 ///
 /// It never stops at an error: each one becomes a `.syntax` diagnostic with file:line
-/// and parsing resumes at the next `;`, `}` or line, so a config with one typo still
-/// yields every route around it. Files containing NUL bytes are not configuration
+/// and parsing goes on (a stray `}` or `;` is skipped, a directive cut short by `}` or
+/// the end of file is kept, open blocks are closed at the end, an unterminated quote is
+/// read as if absent), so a config with one typo still yields every route around it. Files containing NUL bytes are not configuration
 /// (a binary, a core dump, a mis-pointed include) and are skipped with a `.binary`
 /// diagnostic; other invalid UTF-8 is decoded leniently (U+FFFD), as a Latin-1
 /// comment is no reason to drop a file.
@@ -38,7 +39,7 @@ public enum NginxParser {
                       include: (NginxDirective) -> [NginxDirective]?) -> NginxParseResult {
         bytes.withUnsafeBufferPointer { buffer in
             if let nul = firstNUL(buffer) {
-                let line = 1 + buffer[..<nul].reduce(0) { $0 + ($1 == Byte.newline ? 1 : 0) }
+                let line = 1 + buffer[..<nul].reduce(0) { $0 + ($1 == NginxByte.newline ? 1 : 0) }
                 let diagnostic = ConfigDiagnostic(
                     kind: .binary,
                     message: "not a text configuration file (NUL byte at offset \(nul)); file skipped",
@@ -103,11 +104,6 @@ public enum NginxParser {
             let directive = NginxDirective(name: pending, args: args.popArray(from: 0), location: location(nameLine))
             name = nil
             append(directive, include: include)
-        }
-
-        mutating func dropPending() {
-            name = nil
-            args.removeAll(from: 0)
         }
 
         mutating func open(_ name: String, line: Int, discarded: Bool = false) {
@@ -176,8 +172,6 @@ public enum NginxParser {
                 } else {
                     tree.close(include: include)
                 }
-            case .error:
-                tree.dropPending()
             case .end:
                 if let pending = tree.name {
                     lexer.report("unexpected end of file: directive \"\(pending)\" is missing its \";\"",

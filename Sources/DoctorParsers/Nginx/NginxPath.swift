@@ -4,14 +4,14 @@ enum NginxPath {
     /// The directory part, with its trailing `/` removed (`/etc/nginx/nginx.conf` → `/etc/nginx`);
     /// `""` when there is none.
     static func directory(of path: String) -> String {
-        guard let slash = path.utf8.lastIndex(of: Byte.slash) else { return "" }
+        guard let slash = path.utf8.lastIndex(of: NginxByte.slash) else { return "" }
         if slash == path.utf8.startIndex { return "/" }
         return String(path[..<slash])
     }
 
     /// `path` if absolute, else `path` under `base`; then normalised.
     static func resolve(_ path: String, against base: String) -> String {
-        if path.utf8.first == Byte.slash || base.isEmpty { return normalize(path) }
+        if path.utf8.first == NginxByte.slash || base.isEmpty { return normalize(path) }
         return normalize(base + "/" + path)
     }
 
@@ -20,7 +20,7 @@ enum NginxPath {
     /// loader's depth limit covers that.)
     static func normalize(_ path: String) -> String {
         if isNormal(path) { return path }
-        let absolute = path.utf8.first == Byte.slash
+        let absolute = path.utf8.first == NginxByte.slash
         var parts: [Substring] = []
         for part in path.split(separator: "/", omittingEmptySubsequences: true) {
             if part == "." { continue }
@@ -43,7 +43,7 @@ enum NginxPath {
         var componentIsDots = true
         var atStart = true
         for byte in path.utf8 {
-            if byte == Byte.slash {
+            if byte == NginxByte.slash {
                 // A leading `/` is the root, not an empty component.
                 if !atStart, componentLength == 0 || (componentIsDots && componentLength <= 2) { return false }
                 componentLength = 0

@@ -95,4 +95,44 @@ struct NginxHostileInputTests {
             #expect(config.directives.first?.block?.first?.block?.count == entries + 1)
         }
     }
+
+    @Test func unterminatedQuoteInASiteStillYieldsItsOtherRoutes() {
+        let site = "/etc/nginx/sites-enabled/app.conf"
+        let reader = InMemoryConfigReader([
+            main: "http { include sites-enabled/*.conf; }",
+            site: """
+            server {
+                listen 80;
+                location /health { return 200 "ok; }
+                location / { proxy_pass http://127.0.0.1:8000; }
+            }
+            """,
+        ])
+        let (config, model) = loadModel(main, reader)
+        #expect(config.diagnostics.map(\.kind) == [.syntax])
+        #expect(config.diagnostics.first?.location == SourceLocation(file: site, line: 3))
+        #expect(config.diagnostics.first?.description.hasPrefix("\(site):3: unterminated \"") == true)
+        #expect(model.routes.map(\.location) == ["/"])
+        #expect(model.routes.first?.listen == ["80"])
+    }
+
+    @Test func unterminatedBlockInASiteStillYieldsItsRoutes() {
+        let site = "/etc/nginx/sites-enabled/app.conf"
+        let reader = InMemoryConfigReader([
+            main: "http {\n    include sites-enabled/*.conf;\n    server { listen 8080; location / { proxy_pass http://127.0.0.1:9; } }\n}",
+            site: """
+            server {
+                listen 80;
+                location /api/ {
+                    proxy_pass http://127.0.0.1:8000;
+
+            """,
+        ])
+        let (config, model) = loadModel(main, reader)
+        #expect(config.diagnostics.map(\.location) == [SourceLocation(file: site, line: 3), SourceLocation(file: site, line: 1)])
+        #expect(config.diagnostics.allSatisfy { $0.kind == .syntax && $0.message.contains("unterminated block") })
+        // The broken file's blocks are closed at its end; the main file goes on normally.
+        #expect(model.routes.map(\.location) == ["/api/", "/"])
+        #expect(model.routes.map(\.listen) == [["80"], ["8080"]])
+    }
 }

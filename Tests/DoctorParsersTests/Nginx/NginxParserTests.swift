@@ -120,10 +120,10 @@ struct NginxParserTests {
 
     // MARK: Errors: each one reported with file:line, parsing goes on.
 
-    @Test func unterminatedQuoteIsReportedAndParsingResumesOnTheNextLine() {
+    @Test func unterminatedQuoteIsReportedAndItsLineReadAsIfUnquoted() {
         let result = parse("""
         server {
-            return 200 "ok;
+            location /health { return 200 "ok; }
             location /api { proxy_pass http://app; }
         }
         """)
@@ -132,8 +132,16 @@ struct NginxParserTests {
         #expect(syntax.first?.location == SourceLocation(file: "/t.conf", line: 2))
         #expect(syntax.first?.message.contains("unterminated") == true)
         let server = result.directives.first?.block ?? []
-        #expect(server.map(\.name) == ["location"])
-        #expect(server.first?.block?.first?.args == ["http://app"])
+        #expect(server.map(\.name) == ["location", "location"])
+        #expect(server.first?.block?.first?.args == ["200", "ok"])
+        #expect(server.last?.block?.first?.args == ["http://app"])
+        #expect(server.last?.location.line == 3)
+    }
+
+    @Test func unterminatedQuotesOfBothKindsTerminate() {
+        let result = parse("a \"b;\nc 'd;\ne f;")
+        #expect(result.diagnostics.map(\.location?.line) == [1, 2])
+        #expect(result.directives.map(\.name) == ["a", "c", "e"])
     }
 
     @Test func unterminatedBlockIsReportedAtItsOpeningLine() {
