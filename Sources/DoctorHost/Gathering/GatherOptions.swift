@@ -1,0 +1,22 @@
+/// What to gather and how hard to try.
+public struct GatherOptions: Sendable {
+    /// `--nginx-conf`: diagnose the nginx that runs this config (or this config if none runs).
+    public var nginxConfig: String?
+    /// `--nginx-prefix`: prefix for relative paths when no running master says (`-p`).
+    public var nginxPrefix: String?
+    /// Run the proxy's config test (`nginx -t`). `routes` skips it: it only needs the model.
+    public var runConfigTest: Bool
+    /// Deadline for each external command.
+    public var commandTimeout: Duration
+    /// Cap on each command's captured output.
+    public var commandOutputLimit: Int
+
+    public init(nginxConfig: String? = nil, nginxPrefix: String? = nil, runConfigTest: Bool = true,
+                commandTimeout: Duration = .seconds(10), commandOutputLimit: Int = 64 * 1024) {
+        self.nginxConfig = nginxConfig
+        self.nginxPrefix = nginxPrefix
+        self.runConfigTest = runConfigTest
+        self.commandTimeout = commandTimeout
+        self.commandOutputLimit = commandOutputLimit
+    }
+}

@@ -1,0 +1,46 @@
+import DoctorFacts
+import DoctorParsers
+import Foundation
+
+/// Reads the part of a log that falls inside a time window, from the end, growing the
+/// tail until it reaches a line older than the window, so a multi-GB log costs only the
+/// bytes of the window (plus one chunk).
+public struct LogWindowReader: Sendable {
+    public let host: any Host
+    /// Where growth stops even if the window is not reached: logs far busier than that
+    /// are summarised from their last `maxBytes`.
+    public var maxBytes: Int
+    public var initialBytes: Int
+
+    public init(host: any Host, maxBytes: Int = 16 << 20, initialBytes: Int = 64 << 10) {
+        self.host = host
+        self.maxBytes = maxBytes
+        self.initialBytes = initialBytes
+    }
+
+    /// The window's lines, oldest first.
+    public struct Window: Sendable {
+        public var path: String
+        public var lines: [Substring]
+        /// The read stopped at `maxBytes` before reaching the start of the window.
+        public var cutShort: Bool
+    }
+
+    public func read(_ path: String, since start: Date) throws(HostError) -> Window {
+        var size = initialBytes
+        while true {
+            let tail = try host.readTail(path, maxBytes: size)
+            let text = String(decoding: tail.bytes, as: UTF8.self)
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+            // The first line of a partial tail is usually cut mid-line.
+            if tail.offset > 0, !lines.isEmpty { lines.removeFirst() }
+            let firstStamp = lines.lazy.compactMap { LogTimestamp.parse($0) }.first
+            let reachedWindowStart = firstStamp.map { $0 < start } ?? false
+            if tail.offset == 0 || reachedWindowStart || size >= maxBytes {
+                let inside = lines.drop { line in LogTimestamp.parse(line).map { $0 < start } ?? true }
+                return Window(path: path, lines: Array(inside), cutShort: tail.offset > 0 && !reachedWindowStart)
+            }
+            size = min(size * 4, maxBytes)
+        }
+    }
+}

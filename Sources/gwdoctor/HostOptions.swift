@@ -1,0 +1,43 @@
+import ArgumentParser
+import DoctorHost
+
+/// Options that choose which machine (live or snapshot) and which proxy to read.
+struct HostOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Diagnose a snapshot directory written by `gwdoctor snapshot` instead of this machine.", valueName: "dir"))
+    var root: String?
+
+    @Option(name: .customLong("nginx-conf"), help: ArgumentHelp("The nginx main config to diagnose (default: every running master's, else /etc/nginx/nginx.conf).", valueName: "path"))
+    var nginxConfig: String?
+
+    @Option(name: .customLong("nginx-prefix"), help: ArgumentHelp("Prefix for relative paths when no running master gives one with -p (default: nginx -V's).", valueName: "dir"))
+    var nginxPrefix: String?
+
+    /// The host to read: a snapshot replay with `--root`, else this machine.
+    func makeHost() throws -> any Host {
+        guard let root else { return LiveHost() }
+        do {
+            return try SnapshotHost(directory: root)
+        } catch {
+            throw CLIError("cannot read snapshot \(root): \(error)")
+        }
+    }
+
+    /// Command-line options win; on a snapshot, what the capture was scoped with fills the gaps.
+    func gatherOptions(runConfigTest: Bool) -> GatherOptions {
+        let scope = root.flatMap(SnapshotScope.read(from:))
+        return GatherOptions(nginxConfig: nginxConfig ?? scope?.nginxConfig, nginxPrefix: nginxPrefix ?? scope?.nginxPrefix,
+                             runConfigTest: runConfigTest)
+    }
+}
+
+/// `--format text|json`.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+}
+
+/// A clear message for the operator, exiting 3 ("unknown": the tool could not decide).
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import DoctorFacts
+import DoctorHost
+import DoctorReport
+
+/// `gwdoctor routes`: every proxy route with its source line and who serves it.
+/// Replaces `nginx -T | grep proxy_pass` from the runbook.
+struct RoutesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "routes",
+        abstract: "List every route (listen + server_name + location → target) with its file:line and serving process."
+    )
+
+    @OptionGroup var hostOptions: HostOptions
+
+    @Option(help: "Output format.")
+    var format: OutputFormat = .text
+
+    func run() async throws {
+        let status = try await Terminal.guardingErrors {
+            let host = try hostOptions.makeHost()
+            let facts = await FactGatherer(host: host, options: hostOptions.gatherOptions(runConfigTest: false)).gather()
+            let rows = facts.routes.map(RouteRow.init)
+            let diagnostics = facts.proxies.flatMap(\.diagnostics)
+            let listenersUnknown = facts.unavailable.contains { $0.what == Unavailable.listenerTable }
+            switch format {
+            case .json:
+                Terminal.write(JSONReportRenderer.renderRoutes(rows, unavailable: facts.unavailable, diagnostics: diagnostics) + "\n")
+            case .text:
+                if rows.isEmpty {
+                    Terminal.write("No routes found.\n")
+                } else {
+                    Terminal.write(RoutesTableRenderer.render(rows, servedByUnknown: listenersUnknown) + "\n")
+                }
+                for diagnostic in diagnostics { Terminal.writeError("config: \(diagnostic)\n") }
+                for item in facts.unavailable { Terminal.writeError("could not check \(item.what): \(item.reason)\n") }
+            }
+            if facts.proxies.isEmpty { return .unknown }
+            return diagnostics.isEmpty ? .ok : .warning
+        }
+        throw ExitCode(status.exitCode)
+    }
+}
