@@ -1,49 +1,67 @@
 import DoctorFacts
-import Foundation
 
 /// Renders a report as the stable, versioned JSON of DESIGN.md.
 public enum JSONReportRenderer {
     public static func render(_ report: Report) -> String {
-        encode(report)
+        JSONText.object([
+            ("version", .number(report.version)),
+            ("status", .string(report.status.rawValue)),
+            ("verdict", json(report.verdict)),
+            ("findings", .array(report.findings.map(json))),
+            ("routes", .array(report.routes.map(json))),
+            ("unavailable", .array(report.unavailable.map(json))),
+        ]).serialized()
     }
 
-    /// The `routes` command's JSON: `{"version": 1, "routes": [...], "unavailable": [...]}`.
+    static func json(_ verdict: Verdict) -> JSONText {
+        var members: [(String, JSONText)] = [
+            ("layer", .string(verdict.layer.rawValue)), ("summary", .string(verdict.summary)),
+            ("evidence", .array(verdict.evidence.map(json))), ("fix", .array(verdict.fix.map(JSONText.string))),
+        ]
+        if let check = verdict.check { members.append(("check", .string(check))) }
+        return .object(members)
+    }
+
+    static func json(_ finding: Finding) -> JSONText {
+        var members: [(String, JSONText)] = [
+            ("check", .string(finding.check)), ("layer", .string(finding.layer.rawValue)),
+            ("severity", .string(finding.severity.rawValue)), ("summary", .string(finding.summary)),
+            ("evidence", .array(finding.evidence.map(json))), ("fix", .array(finding.fix.map(JSONText.string))),
+        ]
+        if let route = finding.route { members.append(("route", .string(route))) }
+        return .object(members)
+    }
+
+    static func json(_ evidence: Evidence) -> JSONText {
+        var members: [(String, JSONText)] = [("kind", .string(evidence.kind.rawValue)), ("text", .string(evidence.text))]
+        if let source = evidence.source { members.append(("source", .string(source))) }
+        return .object(members)
+    }
+
+    static func json(_ item: Unavailable) -> JSONText {
+        .object([("what", .string(item.what)), ("reason", .string(item.reason))])
+    }
+
+    /// The `routes` command's JSON: `{"version": 1, "routes": [...], "config_problems": [...], "unavailable": [...]}`.
     public static func renderRoutes(_ routes: [RouteRow], unavailable: [Unavailable], diagnostics: [ConfigDiagnostic]) -> String {
-        encode(RoutesDocument(version: Report.currentVersion, routes: routes, unavailable: unavailable,
-                              configProblems: diagnostics.map(ConfigProblem.init)))
+        JSONText.object([
+            ("version", .number(Report.currentVersion)),
+            ("routes", .array(routes.map(json))),
+            ("config_problems", .array(diagnostics.map { diagnostic in
+                .object([("kind", .string(diagnostic.kind.rawValue)), ("message", .string(diagnostic.message)),
+                         ("source", .optional(diagnostic.location?.description))])
+            })),
+            ("unavailable", .array(unavailable.map { .object([("what", .string($0.what)), ("reason", .string($0.reason))]) })),
+        ]).serialized()
     }
 
-    static func encode(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        guard let data = try? encoder.encode(value) else {
-            return #"{"version": 1, "status": "unknown", "error": "report could not be encoded"}"#
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
-}
-
-private struct RoutesDocument: Encodable {
-    var version: Int
-    var routes: [RouteRow]
-    var unavailable: [Unavailable]
-    var configProblems: [ConfigProblem]
-
-    enum CodingKeys: String, CodingKey {
-        case version, routes, unavailable
-        case configProblems = "config_problems"
-    }
-}
-
-private struct ConfigProblem: Encodable {
-    var kind: String
-    var message: String
-    var source: String?
-
-    init(_ diagnostic: ConfigDiagnostic) {
-        kind = diagnostic.kind.rawValue
-        message = diagnostic.message
-        source = diagnostic.location?.description
+    /// One route in the contract's `routes` shape (the same keys `RouteRow` encodes).
+    static func json(_ route: RouteRow) -> JSONText {
+        .object([
+            ("proxy", .string(route.proxy)), ("listen", .string(route.listen)),
+            ("server_name", .string(route.serverName)), ("location", .string(route.location)),
+            ("directive", .string(route.directive)), ("target", .string(route.target)),
+            ("source", .string(route.source)), ("served_by", .optional(route.servedBy)),
+        ])
     }
 }

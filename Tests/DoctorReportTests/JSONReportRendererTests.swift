@@ -66,3 +66,27 @@ import Testing
         #expect(problem["source"] as? String == "/etc/nginx/nginx.conf:3")
     }
 }
+
+@Suite struct JSONTextTests {
+    @Test func escapesAndSortsLikeAStrictParserExpects() throws {
+        let text = JSONText.object([("b", .string("quote \" back \\ nl \n tab \t bell \u{07} é")), ("a", .null),
+                                    ("c", .array([.number(-3), .bool(true), .object([])]))]).serialized()
+        #expect(text.firstIndex(of: "a")! < text.firstIndex(of: "b")!)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(object["b"] as? String == "quote \" back \\ nl \n tab \t bell \u{07} é")
+        #expect(object["a"] is NSNull)
+        #expect((object["c"] as? [Any])?.count == 3)
+    }
+
+    @Test func routeRowsMatchTheCodableShape() throws {
+        let route = Route(proxy: .nginx, listen: ["80"], serverNames: ["a.test"], location: "/", directive: "proxy_pass",
+                          target: .endpoint(scheme: "http", .unix(path: "/run/a.sock")),
+                          source: SourceLocation(file: "/etc/nginx/a", line: 3), servedBy: "gunicorn pid 4 (www-data)")
+        let row = RouteRow(route)
+        let viaEncoder = try JSONSerialization.jsonObject(with: JSONEncoder().encode(row)) as? NSDictionary
+        let document = try JSONSerialization.jsonObject(with: Data(JSONReportRenderer.renderRoutes([row], unavailable: [], diagnostics: []).utf8)) as? [String: Any]
+        let viaWriter = (document?["routes"] as? [Any])?.first as? NSDictionary
+        #expect(viaEncoder != nil)
+        #expect(viaEncoder == viaWriter)
+    }
+}

@@ -14,18 +14,19 @@ public struct FactGatherer: Sendable {
 
     public func gather() async -> Facts {
         var facts = Facts(gatheredAt: host.referenceTime, fromSnapshot: host.isSnapshot)
-        do {
-            facts.processes = try host.processes()
-        } catch {
-            facts.unavailable.append(Unavailable(what: Unavailable.processTable, reason: error.description))
+        // The /proc scans and the config parse are independent; on two cores, overlap them.
+        async let tables = readTables()
+        let (processes, processError) = Self.capture { () throws(HostError) in try host.processes() }
+        if let processError {
+            facts.unavailable.append(Unavailable(what: Unavailable.processTable, reason: processError.description))
         }
-        do {
-            facts.listeners = try host.listeners()
-        } catch {
-            facts.unavailable.append(Unavailable(what: Unavailable.listenerTable, reason: error.description))
-        }
-
+        facts.processes = processes ?? []
         let nginx = await NginxGatherer(host: host, options: options, processes: facts.processes).gather()
+        let (listeners, listenerError) = await tables
+        if let listenerError {
+            facts.unavailable.append(Unavailable(what: Unavailable.listenerTable, reason: listenerError.description))
+        }
+        facts.listeners = listeners ?? []
         facts.proxies += nginx.proxies
         facts.routes += nginx.routes
         facts.unavailable += nginx.unavailable
@@ -34,5 +35,17 @@ public struct FactGatherer: Sendable {
             facts.routes[index].servedBy = facts.servingDescription(for: facts.routes[index])
         }
         return facts
+    }
+
+    private func readTables() async -> ([Listener]?, HostError?) {
+        Self.capture { () throws(HostError) in try host.listeners() }
+    }
+
+    private static func capture<T>(_ body: () throws(HostError) -> T) -> (T?, HostError?) {
+        do {
+            return (try body(), nil)
+        } catch {
+            return (nil, error)
+        }
     }
 }
