@@ -39,8 +39,9 @@ public enum VerdictRanker {
     private static func healthy(_ facts: Facts, findings: [Finding]) -> Diagnosis {
         guard !facts.proxies.isEmpty else {
             let reasons = facts.unavailable.map { "\($0.what): \($0.reason)" }
-            let summary = "No reverse proxy found to diagnose (no nginx master process and no readable nginx.conf); "
-                + "pass --nginx-conf PATH"
+            let summary = facts.unavailable.isEmpty
+                ? "No reverse proxy found to diagnose (no nginx master process and no nginx.conf); pass --nginx-conf PATH"
+                : "No reverse proxy could be read: " + reasons.joined(separator: "; ")
             return Diagnosis(status: .unknown,
                              verdict: Verdict(layer: .none, check: nil, summary: summary,
                                               evidence: reasons.map { Evidence(kind: .file, text: $0) }),

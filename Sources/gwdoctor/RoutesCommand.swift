@@ -33,7 +33,10 @@ struct RoutesCommand: AsyncParsableCommand {
                     Terminal.write(RoutesTableRenderer.render(rows, servedByUnknown: listenersUnknown) + "\n")
                 }
                 for diagnostic in diagnostics { Terminal.writeError("config: \(diagnostic)\n") }
-                for item in facts.unavailable { Terminal.writeError("could not check \(item.what): \(item.reason)\n") }
+                let said = Set(diagnostics.map(\.message))
+                for item in facts.unavailable where !said.contains(item.reason) {
+                    Terminal.writeError("could not check \(item.what): \(item.reason)\n")
+                }
             }
             if facts.proxies.isEmpty { return .unknown }
             return diagnostics.isEmpty ? .ok : .warning

@@ -77,6 +77,16 @@ struct NginxGatherer: Sendable {
         instances = instances.filter { seen.insert($0.config).inserted }
 
         for instance in instances {
+            // A config nobody runs and nobody can read is not an nginx to diagnose: say so
+            // instead of reporting a proxy that is "down".
+            if instance.master == nil {
+                do {
+                    _ = try host.status(instance.config, followLinks: true)
+                } catch {
+                    result.unavailable.append(Unavailable(what: "nginx config \(instance.config)", reason: error.description))
+                    continue
+                }
+            }
             var prefix = instance.prefix ?? options.nginxPrefix
             if prefix == nil { prefix = await compiledIn()?.effectivePrefix }
             let resolvedPrefix = prefix ?? Self.directory(of: instance.config)
