@@ -20,6 +20,34 @@ struct HTTPProbeTests {
         #expect(request == "GET /health/ HTTP/1.1\r\nHost: example.com\r\nUser-Agent: gwdoctor\r\nAccept: */*\r\nConnection: close\r\n\r\n")
     }
 
+    @Test func realPythonHTTPServer() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { return }
+        let port = try Sockets.closedPort()
+        let dir = try TemporaryDirectory()
+        // Run by gwdoctor's own runner: its deadline is how the server is stopped, and it
+        // kills the whole group. (Foundation's Process would start python with the test
+        // thread's blocked signals, SIGTERM included, and leave it running.)
+        async let server = host.runUnchecked(
+            ["/usr/bin/python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", dir.path, String(port)],
+            timeout: .seconds(3), outputLimit: 4096)
+        let request = ProbeRequest(endpoint: .tcp(host: "127.0.0.1", port: port), path: "/missing", timeout: .seconds(1))
+        // Until python has bound the port the answer is a (fast) refusal; then a real 404.
+        var result = await host.probe(request)
+        for _ in 0..<50 where result.outcome == .failed(.refused) {
+            try await Task.sleep(for: .milliseconds(50))
+            result = await host.probe(request)
+        }
+        if case let .response(status, server) = result.outcome {
+            #expect(status == 404)
+            #expect(server?.hasPrefix("SimpleHTTP/") == true)
+        } else {
+            Issue.record("unexpected \(result.outcome)")
+        }
+        let stopped = await server
+        #expect(stopped.failure == "timed out after 3s")
+        #expect(stopped.stderr.contains("GET /missing HTTP/1.1\" 404"))
+    }
+
     @Test func doesNotFollowRedirects() async throws {
         let (fd, port) = try Sockets.tcpListener()
         let server = LoopbackServer(listeningOn: fd, behaviour: .respond("HTTP/1.1 301 Moved Permanently\r\nLocation: http://127.0.0.1:1/\r\n\r\n"))
