@@ -25,14 +25,22 @@ public protocol Host: ConfigFileReader {
 
     /// The process table, with socket inodes from `/proc/PID/fd`.
     func processes() throws(HostError) -> [ProcessRecord]
-    /// Listening TCP (v4 and v6) and unix stream sockets, with their pids.
-    func listeners() throws(HostError) -> [Listener]
+    /// Listening TCP (v4 and v6) and unix stream sockets, with their pids found among
+    /// `processes` (pass the table already read: scanning /proc twice costs more than the socket tables).
+    func listeners(holders processes: [ProcessRecord]) throws(HostError) -> [Listener]
 
     /// Runs an allow-listed command with a deadline and an output cap. Never throws:
     /// a command that cannot run or does not finish comes back with `failure` set.
     func run(_ command: AllowedCommand, timeout: Duration, outputLimit: Int) async -> CommandResult
     /// One HTTP/1.1 GET with a single deadline covering connect and response head.
     func probe(_ request: ProbeRequest) async -> ProbeResult
+}
+
+extension Host {
+    /// Listening sockets with their pids, reading the process table for the join.
+    public func listeners() throws(HostError) -> [Listener] {
+        try listeners(holders: processes())
+    }
 }
 
 /// Why a host read failed. Turned into `Unavailable` facts by the gatherers.

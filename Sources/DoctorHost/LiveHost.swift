@@ -55,11 +55,10 @@ public struct LiveHost: Host {
     /// `/proc/net/*` shows only the network namespace gwdoctor itself runs in: an app in
     /// another namespace (a container, `unshare -n`) is absent here even though its
     /// process is in `processes()`. A missing `tcp6` (IPv6 disabled) is not an error.
-    public func listeners() throws(HostError) -> [Listener] {
+    public func listeners(holders processes: [ProcessRecord]) throws(HostError) -> [Listener] {
         let tcp = try String(decoding: PosixFiles.readFile("/proc/net/tcp", maxBytes: Self.socketTableLimit), as: UTF8.self)
         let tcp6 = try optionalTable("/proc/net/tcp6")
         let unix = try optionalTable("/proc/net/unix")
-        let processes = try processes()
         return ProcListeners.listeners(tcp: tcp, tcp6: tcp6, unix: unix, processes: processes)
     }
 

@@ -105,8 +105,8 @@ public struct SnapshotHost: Host {
         try Self.replay(processTable, what: "process table")
     }
 
-    /// The recorded listener table.
-    public func listeners() throws(HostError) -> [Listener] {
+    /// The recorded listener table, pids as they were joined at capture.
+    public func listeners(holders processes: [ProcessRecord]) throws(HostError) -> [Listener] {
         try Self.replay(listenerTable, what: "listener table")
     }
 

@@ -113,8 +113,8 @@ public final class SnapshotRecorder: Host, Sendable {
     }
 
     /// The listener table, recorded as returned.
-    public func listeners() throws(HostError) -> [Listener] {
-        let result = Result { () throws(HostError) in try inner.listeners() }
+    public func listeners(holders processes: [ProcessRecord]) throws(HostError) -> [Listener] {
+        let result = Result { () throws(HostError) in try inner.listeners(holders: processes) }
         let table: RecordedTable<Listener> = switch result {
         case let .success(rows): RecordedTable(rows: rows)
         case let .failure(error): RecordedTable(error: RecordedError(error))
@@ -149,8 +149,11 @@ public final class SnapshotRecorder: Host, Sendable {
     /// Writes the snapshot into `directory`, which must not exist yet or be empty.
     /// Plain files only: JSON with sorted keys and copies of the files read, so two
     /// snapshots compare with `diff -r`.
-    public func write(to directory: String) throws(SnapshotError) {
-        let recording = recording.withLock { $0 }
+    public func write(to directory: String, processes scope: SnapshotProcessScope = .relevant) throws(SnapshotError) {
+        var recording = recording.withLock { $0 }
+        if let rows = recording.processes?.rows {
+            recording.processes?.rows = scope.filter(rows, listeners: recording.listeners?.rows ?? [])
+        }
         let writer = SnapshotWriter(directory: directory)
         try writer.prepare()
 

@@ -25,6 +25,9 @@ struct SnapshotCommand: AsyncParsableCommand {
     @Option(help: "How far back to keep log lines.")
     var since = TimeWindow(argument: "15m")!
 
+    @Flag(name: .customLong("all-processes"), help: "Keep the whole process table (default: only servers, listeners, and their parents and children).")
+    var allProcesses = false
+
     func run() async throws {
         let status = try await Terminal.guardingErrors {
             let recorder = SnapshotRecorder(wrapping: LiveHost(), gwdoctorVersion: GWDoctor.version)
@@ -41,7 +44,7 @@ struct SnapshotCommand: AsyncParsableCommand {
                 }
             }
             do {
-                try recorder.write(to: directory)
+                try recorder.write(to: directory, processes: allProcesses ? .all : .relevant)
                 try SnapshotScope(nginxConfig: options.nginxConfig, nginxPrefix: nginxPrefix, sinceSeconds: since.seconds)
                     .write(to: directory)
             } catch {

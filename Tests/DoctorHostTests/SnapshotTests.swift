@@ -47,7 +47,7 @@ struct SnapshotTests {
         let liveList = try recorder.list(tree.path)
         let liveMissingList = capture { try recorder.list(missing) }
         let liveProcesses = try recorder.processes()
-        let liveListeners = try recorder.listeners()
+        let liveListeners = try recorder.listeners(holders: liveProcesses)
         let notInstalled = AllowedCommand.nginxVersion(executable: "/nonexistent/sbin/nginx")
         let liveCommand = await recorder.run(notInstalled, timeout: .seconds(5), outputLimit: 1000)
         let closedPort = try Sockets.closedPort()
@@ -59,7 +59,8 @@ struct SnapshotTests {
 
         let output = try TemporaryDirectory()
         let snapshotDirectory = output.file("snap")
-        try recorder.write(to: snapshotDirectory)
+        // The whole table, so replay can be compared row for row (scoping has its own tests).
+        try recorder.write(to: snapshotDirectory, processes: .all)
         let snapshot = try SnapshotHost(directory: snapshotDirectory)
 
         #expect(snapshot.isSnapshot)
@@ -249,7 +250,7 @@ private struct CannedHost: DoctorHost.Host {
     func processes() throws(HostError) -> [ProcessRecord] {
         [ProcessRecord(pid: 10, ppid: 1, cmdline: ["gunicorn", "--env", "DJANGO_SECRET_KEY=xyzzy-cmdline", "--password", "xyzzy-pass"], comm: "gunicorn")]
     }
-    func listeners() throws(HostError) -> [Listener] { throw .permissionDenied("/proc") }
+    func listeners(holders processes: [ProcessRecord]) throws(HostError) -> [Listener] { throw .permissionDenied("/proc") }
     func run(_ command: AllowedCommand, timeout: Duration, outputLimit: Int) async -> CommandResult {
         CommandResult(argv: command.argv, exitCode: 0, stdout: "DATABASE_URL=postgres://app:xyzzy-pw@db/app\n")
     }

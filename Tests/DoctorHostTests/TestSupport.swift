@@ -203,7 +203,18 @@ private extension Array where Element == UInt8 {
 
 /// Whether a pid no longer runs: gone, or a zombie nobody reaped yet (an orphan
 /// reparented to a PID 1 that does not reap stays a zombie, which is still dead).
-func processIsDead(_ pid: Int32) -> Bool {
+/// Whether `pid` is gone or a zombie, waiting up to `within` for it: a SIGKILL sent to a
+/// group is delivered asynchronously, so "dead right after the call returned" races.
+func processIsDead(_ pid: Int32, within: Duration = .seconds(2)) -> Bool {
+    let deadline = ContinuousClock.now.advanced(by: within)
+    while !processIsDeadNow(pid) {
+        if ContinuousClock.now >= deadline { return false }
+        usleep(10_000)
+    }
+    return true
+}
+
+private func processIsDeadNow(_ pid: Int32) -> Bool {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
           let close = stat.lastIndex(of: ")") else { return true }
     return stat[stat.index(after: close)...].first { $0 != " " } == "Z"

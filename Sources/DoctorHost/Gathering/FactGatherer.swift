@@ -14,13 +14,14 @@ public struct FactGatherer: Sendable {
 
     public func gather() async -> Facts {
         var facts = Facts(gatheredAt: host.referenceTime, fromSnapshot: host.isSnapshot)
-        // The /proc scans and the config parse are independent; on two cores, overlap them.
-        async let tables = readTables()
         let (processes, processError) = Self.capture { () throws(HostError) in try host.processes() }
         if let processError {
             facts.unavailable.append(Unavailable(what: Unavailable.processTable, reason: processError.description))
         }
-        facts.processes = processes ?? []
+        let table = processes ?? []
+        facts.processes = table
+        // The socket tables and the config parse are independent; on two cores, overlap them.
+        async let tables = readListeners(holders: table)
         let nginx = await NginxGatherer(host: host, options: options, processes: facts.processes).gather()
         let (listeners, listenerError) = await tables
         if let listenerError {
@@ -37,8 +38,8 @@ public struct FactGatherer: Sendable {
         return facts
     }
 
-    private func readTables() async -> ([Listener]?, HostError?) {
-        Self.capture { () throws(HostError) in try host.listeners() }
+    private func readListeners(holders: [ProcessRecord]) async -> ([Listener]?, HostError?) {
+        Self.capture { () throws(HostError) in try host.listeners(holders: holders) }
     }
 
     private static func capture<T>(_ body: () throws(HostError) -> T) -> (T?, HostError?) {
