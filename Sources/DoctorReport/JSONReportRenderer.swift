@@ -44,6 +44,11 @@ public enum JSONReportRenderer {
 
     /// The `routes` command's JSON: `{"version": 1, "routes": [...], "config_problems": [...], "unavailable": [...]}`.
     public static func renderRoutes(_ routes: [RouteRow], unavailable: [Unavailable], diagnostics: [ConfigDiagnostic]) -> String {
+        String(decoding: renderRoutesBytes(routes, unavailable: unavailable, diagnostics: diagnostics), as: UTF8.self)
+    }
+
+    /// The same document as UTF-8 bytes ending in a newline.
+    public static func renderRoutesBytes(_ routes: [RouteRow], unavailable: [Unavailable], diagnostics: [ConfigDiagnostic]) -> [UInt8] {
         JSONText.object([
             ("version", .number(Report.currentVersion)),
             ("routes", .array(routes.map(json))),
@@ -51,8 +56,8 @@ public enum JSONReportRenderer {
                 .object([("kind", .string(diagnostic.kind.rawValue)), ("message", .string(diagnostic.message)),
                          ("source", .optional(diagnostic.location?.description))])
             })),
-            ("unavailable", .array(unavailable.map { .object([("what", .string($0.what)), ("reason", .string($0.reason))]) })),
-        ]).serialized()
+            ("unavailable", .array(unavailable.map(json))),
+        ]).serializedBytes(capacity: 512 * (routes.count + 8))
     }
 
     /// One route in the contract's `routes` shape (the same keys `RouteRow` encodes).

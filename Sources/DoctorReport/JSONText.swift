@@ -17,10 +17,17 @@ public indirect enum JSONText: Sendable {
 
     /// The serialised text, indented by two spaces.
     public func serialized() -> String {
+        String(decoding: serializedBytes(), as: UTF8.self)
+    }
+
+    /// The serialised UTF-8 bytes, for writing straight to a file descriptor without
+    /// another copy (a large `routes` document is megabytes).
+    public func serializedBytes(capacity: Int = 4096) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(4096)
+        out.reserveCapacity(capacity)
         write(into: &out, indent: 0)
-        return String(decoding: out, as: UTF8.self)
+        out.append(UInt8(ascii: "\n"))
+        return out
     }
 
     private func write(into out: inout [UInt8], indent: Int) {
@@ -65,8 +72,24 @@ public indirect enum JSONText: Sendable {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
+    private static func needsEscaping(_ value: String) -> Bool {
+        var value = value
+        return value.withUTF8 { bytes in
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                return true
+            }
+            return false
+        }
+    }
+
     private static func writeString(_ value: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Nearly every string (paths, names, addresses) needs no escaping: copy it whole.
+        if !needsEscaping(value) {
+            out.append(contentsOf: value.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])

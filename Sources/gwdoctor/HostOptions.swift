@@ -23,10 +23,10 @@ struct HostOptions: ParsableArguments {
     }
 
     /// Command-line options win; on a snapshot, what the capture was scoped with fills the gaps.
-    func gatherOptions(runConfigTest: Bool) -> GatherOptions {
+    func gatherOptions(runConfigTest: Bool, resolveCompiledPaths: Bool = true) -> GatherOptions {
         let scope = root.flatMap(SnapshotScope.read(from:))
         return GatherOptions(nginxConfig: nginxConfig ?? scope?.nginxConfig, nginxPrefix: nginxPrefix ?? scope?.nginxPrefix,
-                             runConfigTest: runConfigTest)
+                             runConfigTest: runConfigTest, resolveCompiledPaths: resolveCompiledPaths)
     }
 }
 

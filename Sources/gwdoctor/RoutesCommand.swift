@@ -19,13 +19,13 @@ struct RoutesCommand: AsyncParsableCommand {
     func run() async throws {
         let status = try await Terminal.guardingErrors {
             let host = try hostOptions.makeHost()
-            let facts = await FactGatherer(host: host, options: hostOptions.gatherOptions(runConfigTest: false)).gather()
+            let facts = await FactGatherer(host: host, options: hostOptions.gatherOptions(runConfigTest: false, resolveCompiledPaths: false)).gather()
             let rows = facts.routes.map(RouteRow.init)
             let diagnostics = facts.proxies.flatMap(\.diagnostics)
             let listenersUnknown = facts.unavailable.contains { $0.what == Unavailable.listenerTable }
             switch format {
             case .json:
-                Terminal.write(JSONReportRenderer.renderRoutes(rows, unavailable: facts.unavailable, diagnostics: diagnostics) + "\n")
+                Terminal.write(bytes: JSONReportRenderer.renderRoutesBytes(rows, unavailable: facts.unavailable, diagnostics: diagnostics))
             case .text:
                 if rows.isEmpty {
                     Terminal.write("No routes found.\n")
@@ -38,8 +38,8 @@ struct RoutesCommand: AsyncParsableCommand {
                     Terminal.writeError("could not check \(item.what): \(item.reason)\n")
                 }
             }
-            if facts.proxies.isEmpty { return .unknown }
-            return diagnostics.isEmpty ? .ok : .warning
+            let status: Status = facts.proxies.isEmpty ? .unknown : diagnostics.isEmpty ? .ok : .warning
+            Terminal.exitNow(status)
         }
         throw ExitCode(status.exitCode)
     }

@@ -6,16 +6,20 @@ public struct GatherOptions: Sendable {
     public var nginxPrefix: String?
     /// Run the proxy's config test (`nginx -t`). `routes` skips it: it only needs the model.
     public var runConfigTest: Bool
+    /// Ask `nginx -V` for compiled-in paths when no master gives them. `routes` skips it:
+    /// routes need no prefix, and a subprocess costs more than the rest of a small gather.
+    public var resolveCompiledPaths: Bool
     /// Deadline for each external command.
     public var commandTimeout: Duration
     /// Cap on each command's captured output.
     public var commandOutputLimit: Int
 
     public init(nginxConfig: String? = nil, nginxPrefix: String? = nil, runConfigTest: Bool = true,
-                commandTimeout: Duration = .seconds(10), commandOutputLimit: Int = 64 * 1024) {
+                resolveCompiledPaths: Bool = true, commandTimeout: Duration = .seconds(10), commandOutputLimit: Int = 64 * 1024) {
         self.nginxConfig = nginxConfig
         self.nginxPrefix = nginxPrefix
         self.runConfigTest = runConfigTest
+        self.resolveCompiledPaths = resolveCompiledPaths
         self.commandTimeout = commandTimeout
         self.commandOutputLimit = commandOutputLimit
     }

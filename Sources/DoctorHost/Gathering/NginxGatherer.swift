@@ -8,6 +8,14 @@ struct NginxGatherer: Sendable {
     let host: any Host
     let options: GatherOptions
     let processes: [ProcessRecord]
+    /// A main config already parsed (started before the process scan finished).
+    var preloaded: Preloaded?
+
+    /// A parsed main config and the absolute path it was read from.
+    struct Preloaded: Sendable {
+        var path: String
+        var config: NginxConfig
+    }
 
     /// What the nginx side contributes to the facts.
     struct Result {
@@ -34,7 +42,7 @@ struct NginxGatherer: Sendable {
         // `nginx -V` is only needed when a path is not given on a master's command line;
         // when it cannot run, nothing is guessed from it.
         func compiledIn() async -> NginxBuildInfo? {
-            if askedBuildInfo { return buildInfo }
+            if askedBuildInfo || !options.resolveCompiledPaths { return buildInfo }
             askedBuildInfo = true
             let output = await host.run(.nginxVersion(executable: masters.first?.executable), timeout: options.commandTimeout,
                                         outputLimit: options.commandOutputLimit)
@@ -90,13 +98,14 @@ struct NginxGatherer: Sendable {
             var prefix = instance.prefix ?? options.nginxPrefix
             if prefix == nil { prefix = await compiledIn()?.effectivePrefix }
             let resolvedPrefix = prefix ?? Self.directory(of: instance.config)
-            if prefix == nil {
+            if prefix == nil, options.resolveCompiledPaths {
                 result.unavailable.append(Unavailable(what: "nginx prefix for \(instance.config)",
                                                       reason: "no -p on a running master, no --nginx-prefix and no nginx -V; relative paths resolve against \(resolvedPrefix)"))
             }
             async let test = configTest(config: instance.config, prefix: instance.master?.commandLine.prefix ?? options.nginxPrefix,
                                         master: instance.master)
-            let config = NginxConfigLoader.load(mainFile: instance.config, reader: host, maxFileBytes: Self.maxConfigFileBytes)
+            let config = preloaded.flatMap { Self.samePath($0.path, instance.config) ? $0.config : nil }
+                ?? NginxConfigLoader.load(mainFile: instance.config, reader: host, maxFileBytes: Self.maxConfigFileBytes)
             let model = NginxModel.build(config: config, prefix: resolvedPrefix)
             for diagnostic in model.diagnostics where diagnostic.kind == .unreadable || diagnostic.kind == .tooLarge {
                 result.unavailable.append(Unavailable(what: "nginx config \(diagnostic.location?.description ?? instance.config)",
