@@ -2,7 +2,7 @@ import DoctorFacts
 
 /// Which processes a snapshot keeps. Snapshots travel in bug reports, so by default
 /// they keep only what a diagnosis can use: known servers (proxies, app servers,
-/// supervisors), every holder of a listening socket, and their parents and children.
+/// supervisors), every holder of a listening socket, their children and direct parents.
 /// Kernel threads, shells and unrelated programs stay on the machine.
 public enum SnapshotProcessScope: Sendable {
     /// Servers, listeners, and their parent chains and children.
@@ -24,20 +24,15 @@ public enum SnapshotProcessScope: Sendable {
                 keep.insert(process.pid)
             }
         }
-        // Children (workers) of kept processes, then the parent chains up to init.
+        // Children (workers) of kept processes, and each one's direct parent (its manager:
+        // systemd, supervisord, a shell). Grandparents say nothing about the stack and may
+        // be anything on the machine, so they stay out of a snapshot meant for sharing.
         let seeds = keep
         for process in processes where seeds.contains(process.ppid) && !process.cmdline.isEmpty {
             keep.insert(process.pid)
         }
         for pid in keep {
-            var parent = byPID[pid]?.ppid
-            var hops = 0
-            // Bounded: a corrupt table with a ppid loop must not spin.
-            while let current = parent, current > 0, hops < 64 {
-                keep.insert(current)
-                parent = byPID[current]?.ppid
-                hops += 1
-            }
+            if let parent = byPID[pid]?.ppid, parent > 0 { keep.insert(parent) }
         }
         return processes.filter { keep.contains($0.pid) }
     }
