@@ -85,7 +85,22 @@ extension Lab {
     /// Runs `gwdoctor snapshot Examples/<name> --nginx-conf <lab nginx.conf>` in the
     /// namespace, replacing any earlier capture of that example.
     public func captureExample(_ name: String, extra: [String] = [], timeout: Duration = .seconds(180)) async throws -> DoctorRun {
-        let destination = "\(repositoryRoot)/Examples/\(name)"
+        try await captureSnapshot(to: "\(repositoryRoot)/Examples/\(name)", extra: extra, timeout: timeout)
+    }
+
+    /// Whether check fixtures should be captured in this run (`GWDOCTOR_CAPTURE_FIXTURES=1`).
+    public static var capturesFixtures: Bool {
+        ProcessInfo.processInfo.environment["GWDOCTOR_CAPTURE_FIXTURES"] == "1"
+    }
+
+    /// Where check fixture snapshots live (replayed by `CheckFixtureTests`).
+    public static func fixtureDestination(_ name: String, repositoryRoot: String = Lab.repositoryRoot()) -> String {
+        "\(repositoryRoot)/Tests/DoctorChecksTests/Fixtures/snapshots/\(name)"
+    }
+
+    /// Runs `gwdoctor snapshot DESTINATION --nginx-conf <lab nginx.conf>` in the
+    /// namespace, replacing any earlier capture there.
+    public func captureSnapshot(to destination: String, extra: [String] = [], timeout: Duration = .seconds(180)) async throws -> DoctorRun {
         try? FileManager.default.removeItem(atPath: destination)
         return try await runDoctor(["snapshot", destination, "--nginx-conf", nginxConfigPath] + extra, timeout: timeout)
     }

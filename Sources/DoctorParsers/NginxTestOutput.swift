@@ -29,6 +29,11 @@ public enum NginxTestOutput {
         let level = String(line[line.index(after: open)..<close])
         guard ["emerg", "alert", "crit", "error", "warn", "notice", "info"].contains(level) else { return nil }
         var text = line[line.index(after: close)...].trimmingCharacters(in: .whitespaces)
+        // Error-log form: `2026/11/21 08:00:00 [emerg] 4242#4242: text`; the pid#tid says nothing here.
+        if let colon = text.firstIndex(of: ":"), text[..<colon].contains("#"),
+           text[..<colon].allSatisfy({ $0.isNumber || $0 == "#" }) {
+            text = text[text.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
         var location: SourceLocation?
         // nginx ends located messages with " in /path/file:LINE"; paths may contain spaces, so split at the last " in ".
         if let range = text.range(of: " in ", options: .backwards) {

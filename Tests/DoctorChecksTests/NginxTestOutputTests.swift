@@ -29,6 +29,13 @@ import Testing
         #expect(NginxTestOutput.verdict(exitCode: 1, messages: messages) == nil)
     }
 
+    @Test func errorLogFormStripsPidAndThread() {
+        let line = "2026/11/21 08:40:01 [emerg] 24232#24232: unknown directive \"proxy_buffering_mode\" in /tmp/lab/nginx.conf:27"
+        let message = NginxTestOutput.messages(line).first
+        #expect(message?.text == "unknown directive \"proxy_buffering_mode\"")
+        #expect(message?.location == SourceLocation(file: "/tmp/lab/nginx.conf", line: 27))
+    }
+
     @Test func passingAndUnrunTests() {
         #expect(NginxTestOutput.verdict(exitCode: 0, messages: []) == true)
         #expect(NginxTestOutput.verdict(exitCode: nil, messages: []) == nil)

@@ -17,18 +17,24 @@ extension LabTests {
             return (run, report)
         }
 
-        /// Captures `Examples/<name>` when `GWDOCTOR_CAPTURE_EXAMPLES=1`, and checks it worked.
-        private func captureIfAsked(_ lab: Lab, _ name: String) async throws {
-            guard Lab.capturesExamples else { return }
-            let run = try await lab.captureExample(name)
-            #expect(run.exitCode == 0, "snapshot of \(name) failed:\n\(run)")
-            let destination = "\(lab.repositoryRoot)/Examples/\(name)"
-            let entries = (try? FileManager.default.contentsOfDirectory(atPath: destination)) ?? []
-            #expect(!entries.isEmpty, "Examples/\(name) is empty")
+        /// Captures `Examples/<name>` when `GWDOCTOR_CAPTURE_EXAMPLES=1` (for scenarios that
+        /// are examples) and the check fixture `<name>` when `GWDOCTOR_CAPTURE_FIXTURES=1`,
+        /// and checks each capture worked.
+        private func captureIfAsked(_ lab: Lab, _ name: String, example: Bool = false) async throws {
+            var destinations: [String] = []
+            if Lab.capturesExamples, example { destinations.append("\(lab.repositoryRoot)/Examples/\(name)") }
+            if Lab.capturesFixtures { destinations.append(Lab.fixtureDestination(name, repositoryRoot: lab.repositoryRoot)) }
+            for destination in destinations {
+                let run = try await lab.captureSnapshot(to: destination)
+                #expect(run.exitCode == 0, "snapshot of \(name) failed:\n\(run)")
+                let entries = (try? FileManager.default.contentsOfDirectory(atPath: destination)) ?? []
+                #expect(!entries.isEmpty, "\(destination) is empty")
+            }
         }
 
-        private func labDirectory(_ example: String) -> String? {
-            Lab.capturesExamples ? Lab.exampleDirectory(example) : nil
+        /// A stable lab directory while capturing, so snapshots carry the same paths every time.
+        private func labDirectory(_ name: String) -> String? {
+            Lab.capturesExamples || Lab.capturesFixtures ? Lab.exampleDirectory(name) : nil
         }
 
         @Test("healthy nginx → gunicorn over TCP: ok, exit 0, layer none")
@@ -44,13 +50,13 @@ extension LabTests {
                 #expect(report.verdict.check == nil)
                 #expect(!report.findings.contains { $0.severity == "critical" || $0.severity == "warning" }, "\(run)")
                 #expect(report.routes.contains { $0.target.contains("127.0.0.1:8000") }, "\(run)")
-                try await captureIfAsked(lab, "healthy-tcp")
+                try await captureIfAsked(lab, "healthy-tcp", example: true)
             }
         }
 
         @Test("healthy nginx → gunicorn over a unix socket: ok")
         func healthyUnixSocket() async throws {
-            try await withLab("diag-healthy-unix") { lab in
+            try await withLab("diag-healthy-unix", directory: labDirectory("healthy-unix")) { lab in
                 let socket = lab.socketPath()
                 let (_, _, site) = try await startHealthyStack(lab, bind: .unix(path: socket))
                 #expect(try await lab.httpGet(site.listen, path: "/health/").status == 200)
@@ -60,6 +66,7 @@ extension LabTests {
                 #expect(run.exitCode == 0)
                 #expect(report.verdict.layer == "none")
                 #expect(report.routes.contains { $0.target.contains(socket) }, "\(run)")
+                try await captureIfAsked(lab, "healthy-unix")
             }
         }
 
@@ -75,13 +82,13 @@ extension LabTests {
                 #expect(run.exitCode == 2)
                 #expect(report.verdict.layer == "proxy", "\(run)")
                 #expect(report.verdict.check == "proxy-down", "\(run)")
-                try await captureIfAsked(lab, "nginx-stopped")
+                try await captureIfAsked(lab, "nginx-stopped", example: true)
             }
         }
 
         @Test("config broken on disk while the old master still serves: proxy-config-invalid naming file:line")
         func configBrokenWhileRunning() async throws {
-            try await withLab("diag-conf-running") { lab in
+            try await withLab("diag-conf-running", directory: labDirectory("config-broken-running")) { lab in
                 let (_, nginx, site) = try await startHealthyStack(lab, bind: .tcp(8000))
                 // Someone edits the config: `proxy_pass …` without `;` before `}`. No reload yet.
                 try lab.writeNginxConfig(NginxSite(upstream: .tcp(8000), locationDirectives: ["proxy_pass http://127.0.0.1:8000"]))
@@ -98,12 +105,13 @@ extension LabTests {
                 #expect(report.status == "warning", "\(run)")
                 let finding = try #require(report.findings.first { $0.check == "proxy-config-invalid" }, "\(run)")
                 #expect(finding.evidence.contains { $0.all.contains(location) }, "evidence must name \(location):\n\(run)")
+                try await captureIfAsked(lab, "config-broken-running")
             }
         }
 
         @Test("nginx never started, config has an unknown directive: proxy-config-invalid naming file:line")
         func configBrokenNeverStarted() async throws {
-            try await withLab("diag-conf-never") { lab in
+            try await withLab("diag-conf-never", directory: labDirectory("config-broken-stopped")) { lab in
                 try await lab.startGunicorn(bind: .tcp(8000))
                 try lab.writeNginxConfig(NginxSite(upstream: .tcp(8000), serverDirectives: ["proxy_buffering_mode off;"]))
                 let test = try await lab.nginxTest()
@@ -120,6 +128,7 @@ extension LabTests {
                 #expect(report.verdict.check == "proxy-config-invalid", "\(run)")
                 let finding = try #require(report.findings.first { $0.check == "proxy-config-invalid" }, "\(run)")
                 #expect(finding.evidence.contains { $0.all.contains(location) }, "evidence must name \(location):\n\(run)")
+                try await captureIfAsked(lab, "config-broken-stopped")
             }
         }
 
