@@ -11,12 +11,26 @@ public struct Facts: Codable, Sendable {
     public var processes: [ProcessRecord]
     public var listeners: [Listener]
     public var probes: [ProbeResult]
+    /// App servers (gunicorn, uvicorn, uwsgi, …) found in the process table.
+    public var appServers: [AppServer]
+    /// Direct and through-the-proxy probes per route (empty with `--no-probe` or on a snapshot without them).
+    public var routeProbes: [RouteProbe]
+    /// For every unix-socket target: can the proxy's worker user reach it.
+    public var socketAccess: [SocketAccess]
+    /// What sits at every unix-socket target path (`missing` when nothing does).
+    public var socketFiles: [String: FileKind]
+    /// The proxy error logs' windows.
+    public var errorLogs: [ErrorLogWindow]
+    /// How far back logs were read.
+    public var windowStart: Date?
     /// Facts that could not be read, and why.
     public var unavailable: [Unavailable]
 
     public init(gatheredAt: Date = Date(), fromSnapshot: Bool = false, proxies: [ProxyInstance] = [],
                 routes: [Route] = [], processes: [ProcessRecord] = [], listeners: [Listener] = [],
-                probes: [ProbeResult] = [], unavailable: [Unavailable] = []) {
+                probes: [ProbeResult] = [], appServers: [AppServer] = [], routeProbes: [RouteProbe] = [],
+                socketAccess: [SocketAccess] = [], socketFiles: [String: FileKind] = [:], errorLogs: [ErrorLogWindow] = [],
+                windowStart: Date? = nil, unavailable: [Unavailable] = []) {
         self.gatheredAt = gatheredAt
         self.fromSnapshot = fromSnapshot
         self.proxies = proxies
@@ -24,6 +38,12 @@ public struct Facts: Codable, Sendable {
         self.processes = processes
         self.listeners = listeners
         self.probes = probes
+        self.appServers = appServers
+        self.routeProbes = routeProbes
+        self.socketAccess = socketAccess
+        self.socketFiles = socketFiles
+        self.errorLogs = errorLogs
+        self.windowStart = windowStart
         self.unavailable = unavailable
     }
 
