@@ -38,11 +38,12 @@ struct CommandRunnerTests {
         let elapsed = start.duration(to: clock.now)
         #expect(result.failure == "timed out after 0.5s")
         #expect(result.exitCode == nil)
-        #expect(elapsed < .seconds(3))
+        // Generous: the wall clock includes resuming on a cooperative pool other tests share.
+        #expect(elapsed < .seconds(8))
         let pids = result.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
         #expect(pids.count == 2, "partial output before the deadline is kept")
         for pid in pids {
-            #expect(processIsDead(pid), "pid \(pid) survived the timeout")
+            #expect(await processIsDead(pid), "pid \(pid) survived the timeout")
         }
     }
 
@@ -52,10 +53,10 @@ struct CommandRunnerTests {
         let clock = ContinuousClock()
         let start = clock.now
         let result = await host.runUnchecked(["/bin/sh", "-c", "sleep 30 & echo $!"], timeout: .seconds(10), outputLimit: 1000)
-        #expect(start.duration(to: clock.now) < .seconds(5))
+        #expect(start.duration(to: clock.now) < .seconds(8), "without the group kill it would wait for sleep 30")
         #expect(result.exitCode == 0)
         let pid = try #require(Int32(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
-        #expect(processIsDead(pid))
+        #expect(await processIsDead(pid))
     }
 
     @Test func missingExecutableIsNotInstalled() async {

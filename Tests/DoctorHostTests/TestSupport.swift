@@ -205,11 +205,12 @@ private extension Array where Element == UInt8 {
 /// reparented to a PID 1 that does not reap stays a zombie, which is still dead).
 /// Whether `pid` is gone or a zombie, waiting up to `within` for it: a SIGKILL sent to a
 /// group is delivered asynchronously, so "dead right after the call returned" races.
-func processIsDead(_ pid: Int32, within: Duration = .seconds(2)) -> Bool {
+func processIsDead(_ pid: Int32, within: Duration = .seconds(2)) async -> Bool {
     let deadline = ContinuousClock.now.advanced(by: within)
     while !processIsDeadNow(pid) {
         if ContinuousClock.now >= deadline { return false }
-        usleep(10_000)
+        // Sleeping, not blocking: a blocked cooperative thread delays every other test.
+        try? await Task.sleep(for: .milliseconds(10))
     }
     return true
 }
