@@ -23,10 +23,12 @@ struct HostOptions: ParsableArguments {
     }
 
     /// Command-line options win; on a snapshot, what the capture was scoped with fills the gaps.
-    func gatherOptions(runConfigTest: Bool, resolveCompiledPaths: Bool = true) -> GatherOptions {
+    func gatherOptions(runConfigTest: Bool, resolveCompiledPaths: Bool = true, probe: Bool = false,
+                       sinceSeconds: Int? = nil) -> GatherOptions {
         let scope = root.flatMap(SnapshotScope.read(from:))
         return GatherOptions(nginxConfig: nginxConfig ?? scope?.nginxConfig, nginxPrefix: nginxPrefix ?? scope?.nginxPrefix,
-                             runConfigTest: runConfigTest, resolveCompiledPaths: resolveCompiledPaths)
+                             runConfigTest: runConfigTest, resolveCompiledPaths: resolveCompiledPaths, probe: probe,
+                             sinceSeconds: sinceSeconds ?? scope?.sinceSeconds ?? 900)
     }
 }
 
@@ -34,6 +36,7 @@ struct HostOptions: ParsableArguments {
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text
     case json
+    case markdown
 }
 
 /// A clear message for the operator, exiting 3 ("unknown": the tool could not decide).

@@ -26,7 +26,7 @@ struct RoutesCommand: AsyncParsableCommand {
             switch format {
             case .json:
                 Terminal.write(bytes: JSONReportRenderer.renderRoutesBytes(rows, unavailable: facts.unavailable, diagnostics: diagnostics))
-            case .text:
+            case .text, .markdown:
                 if rows.isEmpty {
                     Terminal.write("No routes found.\n")
                 } else {

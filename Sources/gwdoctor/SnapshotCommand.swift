@@ -25,13 +25,17 @@ struct SnapshotCommand: AsyncParsableCommand {
     @Option(help: "How far back to keep log lines.")
     var since = TimeWindow(argument: "15m")!
 
+    @Flag(name: .customLong("no-probe"), help: "Do not probe (the snapshot then holds no probe results).")
+    var noProbe = false
+
     @Flag(name: .customLong("all-processes"), help: "Keep the whole process table (default: only servers, listeners, and their parents and children).")
     var allProcesses = false
 
     func run() async throws {
         let status = try await Terminal.guardingErrors {
             let recorder = SnapshotRecorder(wrapping: LiveHost(), gwdoctorVersion: GWDoctor.version)
-            let options = GatherOptions(nginxConfig: nginxConfig.map(Self.absolute), nginxPrefix: nginxPrefix, runConfigTest: true)
+            let options = GatherOptions(nginxConfig: nginxConfig.map(Self.absolute), nginxPrefix: nginxPrefix, runConfigTest: true,
+                                        probe: !noProbe, sinceSeconds: since.seconds)
             let facts = await FactGatherer(host: recorder, options: options).gather()
             // Reading the log windows through the recorder is what puts them in the snapshot.
             let start = recorder.referenceTime.addingTimeInterval(-Double(since.seconds))

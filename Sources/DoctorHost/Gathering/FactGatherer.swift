@@ -43,7 +43,80 @@ public struct FactGatherer: Sendable {
         for index in facts.routes.indices {
             facts.routes[index].servedBy = facts.servingDescription(for: facts.routes[index])
         }
+        facts.windowStart = host.referenceTime.addingTimeInterval(-Double(options.sinceSeconds))
+        gatherSockets(into: &facts)
+        if options.probe, !facts.routes.isEmpty {
+            let (probes, unavailable) = await RouteProber(host: host).probe(facts.routes, proxies: facts.proxies)
+            facts.routeProbes = probes
+            facts.unavailable += unavailable
+        }
         return facts
+    }
+
+    /// Every unix-socket target: what is at the path, and whether the proxy's worker user can reach it.
+    private func gatherSockets(into facts: inout Facts) {
+        var paths: [String] = []
+        for route in facts.routes {
+            for case let .unix(path) in route.target.endpoints where !paths.contains(path) { paths.append(path) }
+        }
+        guard !paths.isEmpty else { return }
+        let accounts = readAccounts(into: &facts)
+        for path in paths {
+            do {
+                // Followed like connect(2) follows it: a symlink to a live socket is fine.
+                facts.socketFiles[path] = FileKind(try host.status(path, followLinks: true).kind)
+            } catch {
+                if case .notFound = error {
+                    facts.socketFiles[path] = .missing
+                } else {
+                    facts.socketFiles[path] = .unknown
+                    facts.unavailable.append(Unavailable(what: "socket \(path)", reason: error.description))
+                }
+            }
+        }
+        for proxy in facts.proxies {
+            guard let credentials = workerCredentials(proxy, facts: facts, accounts: accounts) else {
+                facts.unavailable.append(Unavailable(what: "\(proxy.kind.rawValue) worker user for \(proxy.configPath)",
+                                                      reason: "no worker process and the user \(proxy.workerUser ?? "nobody") is not in /etc/passwd"))
+                continue
+            }
+            let walker = SocketAccessWalker(host: host, accounts: accounts)
+            for path in paths where facts.routes.contains(where: { $0.proxy == proxy.kind && $0.target.endpoints.contains(.unix(path: path)) }) {
+                facts.socketAccess.append(walker.walk(path, as: credentials))
+            }
+        }
+    }
+
+    private func readAccounts(into facts: inout Facts) -> AccountDatabase {
+        var texts: [String] = []
+        for path in ["/etc/passwd", "/etc/group"] {
+            do {
+                texts.append(String(decoding: try host.readFile(path, maxBytes: 4 << 20), as: UTF8.self))
+            } catch {
+                texts.append("")
+                facts.unavailable.append(Unavailable(what: path, reason: error.description))
+            }
+        }
+        return AccountDatabase(passwd: texts[0], group: texts[1])
+    }
+
+    /// The worker processes' real credentials when they run (the ground truth), else the
+    /// config's `user` (nginx's default is `nobody`) with the groups /etc/group gives it.
+    private func workerCredentials(_ proxy: ProxyInstance, facts: Facts, accounts: AccountDatabase) -> SocketAccessWalker.Credentials? {
+        if let worker = proxy.workerPIDs.lazy.compactMap({ facts.process($0) }).first, let uid = worker.uid {
+            let name = worker.user ?? accounts.user(uid: uid)?.name ?? "uid \(uid)"
+            let gids = [worker.gid].compactMap { $0 } + worker.groups.filter { $0 != worker.gid }
+            return .init(user: name, uid: uid, gids: gids, source: "nginx worker pid \(worker.pid)")
+        }
+        let name = proxy.workerUser ?? "nobody"
+        guard let entry = accounts.user(named: name) else { return nil }
+        var gids = accounts.groupIDs(ofUser: name)
+        if let groupName = proxy.workerGroup, let group = accounts.group(named: groupName), gids.first != group.gid {
+            // `user www-data staff;` makes `staff` the primary group of the workers.
+            gids.insert(group.gid, at: 0)
+        }
+        let source = proxy.workerUserSource.map { "user \(name); at \($0)" } ?? "nginx default user"
+        return .init(user: name, uid: entry.uid, gids: gids, source: source)
     }
 
     private func readListeners(holders: [ProcessRecord]) async -> ([Listener]?, HostError?) {

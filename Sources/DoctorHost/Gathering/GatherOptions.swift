@@ -9,17 +9,23 @@ public struct GatherOptions: Sendable {
     /// Ask `nginx -V` for compiled-in paths when no master gives them. `routes` skips it:
     /// routes need no prefix, and a subprocess costs more than the rest of a small gather.
     public var resolveCompiledPaths: Bool
+    /// Probe routes directly and through the proxy (`--no-probe` turns it off).
+    public var probe: Bool
+    /// How far back logs are read (`--since`), in seconds.
+    public var sinceSeconds: Int
     /// Deadline for each external command.
     public var commandTimeout: Duration
     /// Cap on each command's captured output.
     public var commandOutputLimit: Int
 
     public init(nginxConfig: String? = nil, nginxPrefix: String? = nil, runConfigTest: Bool = true,
-                resolveCompiledPaths: Bool = true, commandTimeout: Duration = .seconds(10), commandOutputLimit: Int = 64 * 1024) {
+                resolveCompiledPaths: Bool = true, probe: Bool = false, sinceSeconds: Int = 900, commandTimeout: Duration = .seconds(10), commandOutputLimit: Int = 64 * 1024) {
         self.nginxConfig = nginxConfig
         self.nginxPrefix = nginxPrefix
         self.runConfigTest = runConfigTest
         self.resolveCompiledPaths = resolveCompiledPaths
+        self.probe = probe
+        self.sinceSeconds = sinceSeconds
         self.commandTimeout = commandTimeout
         self.commandOutputLimit = commandOutputLimit
     }
