@@ -4,7 +4,7 @@ import Foundation
 
 /// Reads the part of a log that falls inside a time window, from the end, growing the
 /// tail until it reaches a line older than the window, so a multi-GB log costs only the
-/// bytes of the window (plus one chunk).
+/// bytes of the window (plus one chunk) — the file is never read whole unless it is small.
 public struct LogWindowReader: Sendable {
     public let host: any Host
     /// Where growth stops even if the window is not reached: logs far busier than that
@@ -22,6 +22,8 @@ public struct LogWindowReader: Sendable {
     public struct Window: Sendable {
         public var path: String
         public var lines: [Substring]
+        /// Line number of `lines[0]` in the file, known when the read reached the file's start.
+        public var firstLineNumber: Int?
         /// The read stopped at `maxBytes` before reaching the start of the window.
         public var cutShort: Bool
     }
@@ -31,14 +33,20 @@ public struct LogWindowReader: Sendable {
         while true {
             let tail = try host.readTail(path, maxBytes: size)
             let text = String(decoding: tail.bytes, as: UTF8.self)
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            if lines.last?.isEmpty == true { lines.removeLast() }
             // The first line of a partial tail is usually cut mid-line.
-            if tail.offset > 0, !lines.isEmpty { lines.removeFirst() }
+            let cutFirst = tail.offset > 0 && !lines.isEmpty
+            if cutFirst { lines.removeFirst() }
             let firstStamp = lines.lazy.compactMap { LogTimestamp.parse($0) }.first
             let reachedWindowStart = firstStamp.map { $0 < start } ?? false
             if tail.offset == 0 || reachedWindowStart || size >= maxBytes {
-                let inside = lines.drop { line in LogTimestamp.parse(line).map { $0 < start } ?? true }
-                return Window(path: path, lines: Array(inside), cutShort: tail.offset > 0 && !reachedWindowStart)
+                // Lines before the first stamp inside the window (old lines, or continuation
+                // lines of an old entry) are not part of it.
+                let skipped = lines.prefix { line in LogTimestamp.parse(line).map { $0 < start } ?? true }.count
+                let inside = Array(lines.dropFirst(skipped))
+                return Window(path: path, lines: inside, firstLineNumber: tail.offset == 0 ? skipped + 1 : nil,
+                              cutShort: tail.offset > 0 && !reachedWindowStart)
             }
             size = min(size * 4, maxBytes)
         }
