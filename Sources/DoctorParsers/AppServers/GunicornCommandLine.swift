@@ -1,0 +1,93 @@
+import DoctorFacts
+
+/// gunicorn's options (argparse, gunicorn/config.py), as far as they decide where it listens.
+///
+/// Not visible in argv, so not handled: `GUNICORN_CMD_ARGS` and `PORT` in its environment,
+/// argparse's abbreviations (`--bi`), and `--paste` ini files.
+enum GunicornCommandLine {
+    static let options = AppServerOptions(
+        AppServerOptions.spellings("bind", "-b", "--bind"),
+        AppServerOptions.spellings("config", "-c", "--config"),
+        AppServerOptions.spellings("timeout", "-t", "--timeout"),
+        AppServerOptions.spellings("chdir", "--chdir"),
+        AppServerOptions.skipped(
+            "-w", "--workers", "-k", "--worker-class", "--threads", "--worker-connections", "--max-requests",
+            "--max-requests-jitter", "--graceful-timeout", "--keep-alive", "--backlog", "-u", "--user", "-g", "--group",
+            "-m", "--umask", "--worker-tmp-dir", "-n", "--name", "-p", "--pid", "-e", "--env", "--error-logfile",
+            "--log-file", "--access-logfile", "--access-logformat", "--log-level", "--log-config", "--log-config-json",
+            "--logger-class", "--log-syslog-to", "--log-syslog-prefix", "--log-syslog-facility", "--forwarded-allow-ips",
+            "--proxy-allow-from", "--proxy-protocol", "--statsd-host", "--statsd-prefix", "--dogstatsd-tags",
+            "--paste", "--paste-global", "--reload-engine", "--reload-extra-file", "--limit-request-line",
+            "--limit-request-fields", "--limit-request-field_size", "--certfile", "--keyfile", "--ca-certs",
+            "--ciphers", "--ssl-version", "--cert-reqs", "--do-handshake-on-connect", "--worker-class-args",
+            "--control-socket", "--control-socket-mode", "--pythonpath", "--initgroups", "--header-map",
+            "--forwarder-headers", "--raw-paste-global-conf", "--sendfile", "--strip-header-spaces"
+        )
+    )
+
+    static func parse(_ arguments: ArraySlice<String>, workingDirectory: String?) -> ParsedAppServer {
+        let items = options.scan(arguments)
+        let chdir = items.last("chdir")
+        let directories = AppServerDirectories(chdir: chdir, workingDirectory: workingDirectory)
+        var result = ParsedAppServer(kind: "gunicorn", directory: directories.run)
+
+        for raw in items.values("bind") {
+            let reading = AppServerAddress.gunicorn(raw, directory: directories.run)
+            result.binds.append(AppServerBind(endpoint: reading.endpoint, raw: raw, source: AppServerCommandLine.source))
+            if let note = reading.note { result.notes.append(note) }
+        }
+        if let timeout = items.last("timeout") { result.timeoutSeconds = Int(AppServerText.trim(timeout)) }
+
+        if let config = items.last("config") {
+            if config.hasPrefix("python:") {
+                result.notes.append("gunicorn reads its settings from the Python module `\(config.dropFirst(7))`, which is not read here")
+            } else {
+                let path = config.hasPrefix("file:") ? String(config.dropFirst(5)) : config
+                result.configFile = directories.resolveStartPath(path)
+                if !AppServerPath.isAbsolute(path), directories.start == nil, workingDirectory != nil {
+                    result.notes.append("`-c \(path)` is relative to the directory gunicorn was started in, which `--chdir` hides")
+                }
+            }
+        } else {
+            // Without -c, gunicorn reads gunicorn.conf.py from where it was started, if it exists.
+            result.defaultConfigFile = directories.start.map { AppServerPath.resolve("gunicorn.conf.py", against: $0) }
+        }
+
+        // With a config file the binds are unknown until it is read (`applying` falls back to the default).
+        if result.binds.isEmpty, items.last("config") == nil {
+            result.binds = AppServerDefaults.binds(kind: "gunicorn") ?? []
+            result.bindsAreDefault = true
+        }
+        return result
+    }
+}
+
+/// Where relative paths of a server that may `--chdir` resolve: sockets against the
+/// directory it runs in, config files against the one it was started in.
+///
+/// gunicorn and uWSGI both read their config files before changing directory and bind
+/// after (observed: `gunicorn --chdir sub -b unix:g.sock` creates `sub/g.sock`). The
+/// process's current directory, as /proc shows it, is already the `--chdir` one, so
+/// the start directory is only known when there is no `--chdir`.
+struct AppServerDirectories {
+    /// Where the server runs: relative socket paths resolve here.
+    var run: String?
+    /// Where it was started: relative config files resolve here.
+    var start: String?
+
+    /// `workingDirectory` is the process's current directory (`/proc/PID/cwd`).
+    init(chdir: String?, workingDirectory: String?) {
+        guard let chdir else {
+            run = workingDirectory
+            start = workingDirectory
+            return
+        }
+        run = AppServerPath.isAbsolute(chdir) ? NginxPath.normalize(chdir) : workingDirectory
+        start = nil
+    }
+
+    /// A config file's path: absolute as given, resolved when the start directory is known, else as written.
+    func resolveStartPath(_ path: String) -> String {
+        AppServerPath.resolve(path, against: start)
+    }
+}

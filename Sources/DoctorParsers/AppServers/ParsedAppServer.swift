@@ -1,0 +1,103 @@
+import DoctorFacts
+
+/// What an app server's command line says about where it listens, before any config
+/// file it names has been read.
+///
+/// A gatherer reads the files it names (`configFile`, `defaultConfigFile`, `iniFiles`)
+/// with `GunicornConfigFile` / `UWSGIIniFile` and folds them in with
+/// `applying(configBinds:timeoutSeconds:)`, which knows each program's precedence.
+public struct ParsedAppServer: Hashable, Sendable {
+    /// `gunicorn`, `uvicorn`, `uwsgi`, `daphne`, `hypercorn` or `node` (the names of `AppServer.kind`).
+    public var kind: String
+    /// Addresses from the command line, else the program's defaults (see `bindsAreDefault`);
+    /// empty when unknown: a config file names them, or the title was rewritten.
+    public var binds: [AppServerBind]
+    /// `binds` are the program's built-in defaults (source `default`), not anything written:
+    /// a config file the program reads may still replace them.
+    public var bindsAreDefault: Bool
+    /// `--timeout` (gunicorn), `--harakiri` (uWSGI), `--http-timeout` (daphne), when given.
+    public var timeoutSeconds: Int?
+    /// `-c/--config` (gunicorn, hypercorn), absolute when the directory it resolves against is known.
+    public var configFile: String?
+    /// gunicorn without `-c` reads `gunicorn.conf.py` from the directory it was started in, when that file exists.
+    public var defaultConfigFile: String?
+    /// uWSGI `--ini` files (and a bare `app.ini` argument), in the order uWSGI reads them.
+    public var iniFiles: [UWSGIIniReference]
+    /// The directory relative socket paths were resolved against (`--chdir`, else the process's).
+    public var directory: String?
+    /// The process rewrote its argv (setproctitle: `gunicorn: master [app.wsgi]`), so its options are unknown.
+    public var titleRewritten: Bool
+    /// Things a reader of the evidence should know (`--http` runs uWSGI's HTTP router, a bind that cannot work, …).
+    public var notes: [String]
+
+    public init(kind: String, binds: [AppServerBind] = [], bindsAreDefault: Bool = false, timeoutSeconds: Int? = nil,
+                configFile: String? = nil, defaultConfigFile: String? = nil, iniFiles: [UWSGIIniReference] = [],
+                directory: String? = nil, titleRewritten: Bool = false, notes: [String] = []) {
+        self.kind = kind
+        self.binds = binds
+        self.bindsAreDefault = bindsAreDefault
+        self.timeoutSeconds = timeoutSeconds
+        self.configFile = configFile
+        self.defaultConfigFile = defaultConfigFile
+        self.iniFiles = iniFiles
+        self.directory = directory
+        self.titleRewritten = titleRewritten
+        self.notes = notes
+    }
+
+    /// The last ini file named: the site's own in Debian's layout
+    /// (`--ini /usr/share/uwsgi/conf/default.ini --ini /etc/uwsgi/apps-enabled/app.ini`).
+    public var iniFile: String? { iniFiles.last?.path }
+
+    /// This command line with what a config file said folded in, the way the program does it.
+    ///
+    /// gunicorn and hypercorn: binds on the command line win; otherwise the file's binds
+    /// replace the defaults, and a file without binds leaves the defaults. uWSGI: sockets
+    /// from the command line and its ini files are all bound. A timeout on the command
+    /// line wins over the file's.
+    public func applying(configBinds: [AppServerBind], timeoutSeconds configTimeout: Int?) -> ParsedAppServer {
+        var result = self
+        if kind == "uwsgi" {
+            result.binds += configBinds
+        } else if binds.isEmpty || bindsAreDefault {
+            if !configBinds.isEmpty {
+                result.binds = configBinds
+                result.bindsAreDefault = false
+            } else if binds.isEmpty, let defaults = AppServerDefaults.binds(kind: kind) {
+                result.binds = defaults
+                result.bindsAreDefault = true
+            }
+        }
+        if result.timeoutSeconds == nil { result.timeoutSeconds = configTimeout }
+        return result
+    }
+}
+
+/// An ini file a uWSGI command line loads, and the section it reads (`--ini app.ini:prod`).
+public struct UWSGIIniReference: Hashable, Sendable {
+    /// Absolute when the directory uWSGI was started in is known.
+    public var path: String
+    /// `uwsgi` unless the argument named another.
+    public var section: String
+
+    public init(path: String, section: String = "uwsgi") {
+        self.path = path
+        self.section = section
+    }
+}
+
+/// Where each program listens when nothing says otherwise.
+enum AppServerDefaults {
+    static let source = "default"
+
+    /// gunicorn, uvicorn, daphne and hypercorn all default to 127.0.0.1:8000 (gunicorn
+    /// uses `0.0.0.0:$PORT` when `PORT` is in its environment, which argv does not show).
+    static func binds(kind: String) -> [AppServerBind]? {
+        switch kind {
+        case "gunicorn", "uvicorn", "daphne", "hypercorn":
+            return [AppServerBind(endpoint: .tcp(host: "127.0.0.1", port: 8000), raw: "127.0.0.1:8000", source: source)]
+        default:
+            return nil
+        }
+    }
+}
