@@ -6,6 +6,14 @@ public enum CheckCatalog {
     public static let all: [any Check] = [
         ProxyConfigInvalidCheck(),
         ProxyDownCheck(),
+        TargetMismatchCheck(),
+        SocketMissingCheck(),
+        SocketStaleCheck(),
+        SocketPermissionCheck(),
+        TargetNotListeningCheck(),
+        UpstreamGroupDownCheck(),
+        BacklogFullCheck(),
+        TargetUnresolvableCheck(),
     ]
 
     /// The check with this id, if any.
