@@ -70,10 +70,13 @@ import Testing
     @Test func noLiveUpstreamsInTheLogOnlyRecovered() throws {
         let app = AppServer(kind: "gunicorn", masterPID: 412, workerPIDs: [413],
                             binds: [s1, s2].map { AppServerBind(endpoint: $0, raw: $0.description, source: "command line") })
-        let facts = groupFacts([S.ok, S.ok], apps: [app], logs: [S.event(.noLiveUpstreams, at: nil, clock: "14:09:10", upstream: "http://backend/")],
-                               viaProxy: S.ok)
+        var facts = groupFacts([S.ok, S.ok], apps: [app], viaProxy: S.ok)
+        // The parser counts events without an address by `kind scheme://peer`.
+        facts.errorLogs = [S.errorLog([S.event(.noLiveUpstreams, at: nil, clock: "14:09:10", upstream: "http://backend/health/")],
+                                      counts: ["no-live-upstreams http://backend": 40, "no-live-upstreams http://backend2": 7])]
         let finding = try #require(S.run("upstream-group-down", facts).first)
         #expect(finding.severity == .warning)
+        #expect(finding.summary.contains("40 times"), "\(finding.summary)")
         #expect(finding.summary.hasSuffix("recovered since 14:09"))
     }
 

@@ -147,15 +147,30 @@ enum RouteWording {
 
     /// How many such lines the whole window holds (the events list keeps only the most recent).
     static func windowCount(_ events: [ProxyLogEvent], facts: Facts) -> Int {
+        // The parser counts by `kind endpoint`, else `kind scheme://peer` (the upstream
+        // text without its URI), else `unresolvable NAME`.
         var keys = Set<String>()
         for event in events {
-            if let endpoint = event.endpoint { keys.insert("\(event.kind.rawValue) \(endpoint)") }
-            if let upstream = event.upstream { keys.insert("\(event.kind.rawValue) \(upstream)") }
+            if let endpoint = event.endpoint {
+                keys.insert("\(event.kind.rawValue) \(endpoint)")
+            } else if let upstream = event.upstream {
+                keys.insert("\(event.kind.rawValue) \(peer(upstream))")
+            } else if event.kind == .unresolvable, let name = TargetUnresolvableCheck.unresolvedName(event.message) {
+                keys.insert("\(event.kind.rawValue) \(name)")
+            }
         }
         let counted = facts.errorLogs.reduce(0) { sum, window in
             sum + keys.reduce(0) { $0 + (window.counts[$1] ?? 0) }
         }
         return max(counted, events.count)
+    }
+
+    /// `http://backend` from `http://backend/health/`: scheme and peer, without the URI.
+    static func peer(_ upstream: String) -> String {
+        guard let scheme = upstream.range(of: "://") else { return upstream }
+        let rest = upstream[scheme.upperBound...]
+        let end = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        return String(upstream[..<end])
     }
 
     /// Running app servers with their addresses, for "nothing of ours listens" evidence.
