@@ -44,6 +44,9 @@ public struct FactGatherer: Sendable {
             facts.routes[index].servedBy = facts.servingDescription(for: facts.routes[index])
         }
         facts.windowStart = host.referenceTime.addingTimeInterval(-Double(options.sinceSeconds))
+        let apps = AppServerGatherer(host: host, processes: facts.processes, listeners: facts.listeners).gather()
+        facts.appServers = apps.servers
+        facts.unavailable += apps.unavailable
         gatherSockets(into: &facts)
         if options.probe, !facts.routes.isEmpty {
             let (probes, unavailable) = await RouteProber(host: host).probe(facts.routes, proxies: facts.proxies)

@@ -1,0 +1,92 @@
+import DoctorFacts
+import DoctorParsers
+
+/// Finds app servers in the process table and where they bind: the command line first,
+/// then the `gunicorn.conf.py` or uWSGI ini files it names (folded in with each program's
+/// own precedence), and finally the listening sockets the process really holds — the
+/// ground truth when the command line hides its binds, as `setproctitle` does.
+struct AppServerGatherer: Sendable {
+    let host: any Host
+    let processes: [ProcessRecord]
+    let listeners: [Listener]
+
+    static let maxConfigBytes = 1 << 20
+
+    func gather() -> (servers: [AppServer], unavailable: [Unavailable]) {
+        var unavailable: [Unavailable] = []
+        var parsed: [Int: ParsedAppServer] = [:]
+        let byPID = Dictionary(processes.map { ($0.pid, $0) }, uniquingKeysWith: { first, _ in first })
+        for process in processes where !process.cmdline.isEmpty {
+            if let server = AppServerCommandLine.parse(process.cmdline, workingDirectory: process.cwd) {
+                parsed[process.pid] = server
+            }
+        }
+        // A worker is an app-server process whose parent runs the same server: the top of
+        // such a chain is the master.
+        func master(of pid: Int) -> Int {
+            var current = pid
+            var hops = 0
+            while hops < 16, let parent = byPID[current]?.ppid, parsed[parent]?.kind == parsed[current]?.kind {
+                current = parent
+                hops += 1
+            }
+            return current
+        }
+        var workers: [Int: [Int]] = [:]
+        var masters: [Int] = []
+        for pid in parsed.keys.sorted() {
+            let top = master(of: pid)
+            if top == pid { masters.append(pid) } else { workers[top, default: []].append(pid) }
+        }
+        var servers: [AppServer] = []
+        for pid in masters {
+            guard var server = parsed[pid], let process = byPID[pid] else { continue }
+            if server.kind == "uwsgi" {
+                for ini in server.iniFiles {
+                    guard let text = read(ini.path, kind: server.kind, into: &unavailable) else { continue }
+                    let fromFile = UWSGIIniFile.binds(text, file: ini.path, section: ini.section, workingDirectory: server.directory,
+                                                      placeholders: UWSGIIniFile.debianPlaceholders(forConfig: ini.path))
+                    server = server.applying(configBinds: fromFile.binds, timeoutSeconds: fromFile.timeoutSeconds)
+                }
+            } else if let file = server.configFile ?? existing(server.defaultConfigFile) {
+                if let text = read(file, kind: server.kind, into: &unavailable) {
+                    let fromFile = GunicornConfigFile.binds(text, file: file, workingDirectory: server.directory)
+                    server = server.applying(configBinds: fromFile.binds, timeoutSeconds: fromFile.timeoutSeconds)
+                }
+            } else {
+                server = server.applying(configBinds: [], timeoutSeconds: nil)
+            }
+            var binds = server.binds
+            let family = Set([pid] + (workers[pid] ?? []))
+            let held = listeners.filter { !family.isDisjoint(with: $0.pids) }.map(\.endpoint)
+            if !held.isEmpty {
+                // What the process really listens on wins over defaults; anything else it
+                // holds is added, so a bind hidden by a rewritten title is still found.
+                if server.bindsAreDefault { binds.removeAll { bind in !held.contains { $0 == bind.endpoint } } }
+                let known = Set(binds.compactMap(\.endpoint))
+                for endpoint in held where !known.contains(endpoint) {
+                    binds.append(AppServerBind(endpoint: endpoint, raw: endpoint.description, source: "listening socket (ss -lnp)"))
+                }
+            }
+            servers.append(AppServer(kind: server.kind, masterPID: pid, workerPIDs: (workers[pid] ?? []).sorted(),
+                                     user: process.user, uid: process.uid, workingDirectory: server.directory ?? process.cwd,
+                                     binds: binds, cmdline: Redactor.redact(arguments: process.cmdline),
+                                     timeoutSeconds: server.timeoutSeconds))
+        }
+        return (servers, unavailable)
+    }
+
+    private func existing(_ path: String?) -> String? {
+        guard let path, (try? host.status(path, followLinks: true)) != nil else { return nil }
+        return path
+    }
+
+    private func read(_ path: String, kind: String, into unavailable: inout [Unavailable]) -> String? {
+        do {
+            return String(decoding: try host.readFile(path, maxBytes: Self.maxConfigBytes), as: UTF8.self)
+        } catch {
+            unavailable.append(Unavailable(what: "\(kind) config \(path)", reason: error.description))
+            return nil
+        }
+    }
+}
