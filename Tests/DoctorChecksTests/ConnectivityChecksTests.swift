@@ -141,6 +141,23 @@ import Testing
         #expect(S.run("target-mismatch", facts).isEmpty)
     }
 
+    @Test func appServersListeningInAnotherNetworkNamespaceAreNotOurs() throws {
+        // A parallel lab's (or container's) gunicorn binds 127.0.0.1:8000 too: it holds a
+        // socket that is not in this namespace's listener table.
+        let foreign = S.gunicorn(pid: 900, binds: [S.tcp()], workers: [901])
+        var facts = stoppedAppFacts(logs: [S.event(.refused, at: S.tcp())])
+        facts.appServers = [foreign]
+        facts.processes = S.processes(for: foreign).map { var record = $0; record.socketInodes = [5555]; return record }
+        let finding = try #require(S.run("target-not-listening", facts).first)
+        #expect(finding.severity == .critical)
+        #expect(finding.summary.contains("no app server is running"))
+        #expect(finding.texts.contains { $0.contains("1 more listen in another network namespace") && $0.contains("gunicorn pid 900") })
+        #expect(S.run("target-mismatch", facts).isEmpty)
+        // The same process without any socket (booting, or fds unreadable) is taken as ours.
+        facts.processes = S.processes(for: foreign)
+        #expect(S.run("target-not-listening", facts).isEmpty)
+    }
+
     // MARK: target-mismatch
 
     private func mismatchFacts(target: Endpoint, bind: Endpoint, probe: ProbeOutcome? = .failed(.refused),

@@ -59,6 +59,16 @@ import Testing
         #expect(finding.fix.contains { $0.contains("`server 127.0.0.1:8000;`") })
     }
 
+    @Test func aForeignAppServerDoesNotMakeAGroupARouteProblem() throws {
+        let foreign = S.gunicorn(pid: 900, binds: [S.tcp("127.0.0.1", 8000)], workers: [])
+        var facts = groupFacts([.failed(.refused), .failed(.refused)])
+        facts.appServers = [foreign]
+        facts.processes = S.processes(for: foreign).map { var record = $0; record.socketInodes = [5555]; return record }
+        let finding = try #require(S.run("upstream-group-down", facts).first)
+        #expect(finding.layer == .upstream)
+        #expect(!finding.fix.contains { $0.contains("change one to match") })
+    }
+
     @Test func groupDownWithoutProbesFromTheListenerTable() {
         var facts = groupFacts([nil, nil])
         facts.routeProbes = []

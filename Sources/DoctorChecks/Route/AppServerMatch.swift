@@ -19,6 +19,7 @@ extension Facts {
     /// address at the same port (other host or family) or another socket path; then TCP at
     /// another port; then, when only one app server has a free bind, that one whatever its kind.
     func mismatchCandidate(for target: Endpoint) -> MismatchCandidate? {
+        let appServers = localAppServers
         guard !appServers.isEmpty else { return nil }
         let routeEndpoints = allTargets().map(\.endpoint)
         var best: (score: Int, candidate: MismatchCandidate)?
@@ -79,7 +80,7 @@ extension Facts {
 
     /// The app server serving an address now (bind or listener), for naming it in fixes.
     func appServer(serving endpoint: Endpoint) -> AppServer? {
-        appServers.first { app in appServerEndpoints(app).contains { Facts.listener($0.endpoint, accepts: endpoint) } }
+        localAppServers.first { app in appServerEndpoints(app).contains { Facts.listener($0.endpoint, accepts: endpoint) } }
     }
 }
 

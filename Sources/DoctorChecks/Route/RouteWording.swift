@@ -178,13 +178,18 @@ enum RouteWording {
         guard facts.processTableKnown else {
             return Evidence(kind: .process, text: "the process table could not be read: running app servers are unknown")
         }
-        guard !facts.appServers.isEmpty else {
-            return Evidence(kind: .process, text: "no app server (gunicorn, uvicorn, uwsgi, …) is running", source: appServerListCommand)
+        let foreign = facts.foreignAppServers
+        let elsewhere = foreign.isEmpty ? ""
+            : "; \(foreign.count) more listen in another network namespace (not reachable as configured): "
+                + foreign.prefix(3).map(\.label).joined(separator: ", ")
+        let local = facts.localAppServers
+        guard !local.isEmpty else {
+            return Evidence(kind: .process, text: "no app server (gunicorn, uvicorn, uwsgi, …) is running" + elsewhere, source: appServerListCommand)
         }
-        let described = facts.appServers.map { app -> String in
+        let described = local.map { app -> String in
             let endpoints = facts.appServerEndpoints(app).map(\.endpoint.description)
             return app.label + (endpoints.isEmpty ? " (binds unknown)" : " binds " + endpoints.joined(separator: ", "))
         }
-        return Evidence(kind: .process, text: "app servers running: " + described.joined(separator: "; "), source: appServerListCommand)
+        return Evidence(kind: .process, text: "app servers running: " + described.joined(separator: "; ") + elsewhere, source: appServerListCommand)
     }
 }

@@ -205,6 +205,28 @@ extension Facts {
         }
     }
 
+    /// The app servers that can be the ones this proxy talks to. The process table covers
+    /// the whole machine but the listener table only this network namespace: an app server
+    /// that holds sockets, none of them a listener here, listens in another namespace
+    /// (another container, a parallel lab) and is neither blamed nor offered as "the one
+    /// meant". One holding no socket at all (booting, or its fds unreadable) is kept.
+    var localAppServers: [AppServer] {
+        guard listenerTableKnown else { return appServers }
+        let holders = Set(listeners.flatMap(\.pids))
+        return appServers.filter { app in
+            let pids = [app.masterPID] + app.workerPIDs
+            if pids.contains(where: holders.contains) { return true }
+            let records = pids.compactMap { process($0) }
+            return records.allSatisfy { $0.socketInodes.isEmpty }
+        }
+    }
+
+    /// App servers left out because they listen in another network namespace.
+    var foreignAppServers: [AppServer] {
+        let local = Set(localAppServers.map(\.masterPID))
+        return appServers.filter { !local.contains($0.masterPID) }
+    }
+
     /// The app servers' addresses: their binds, and the listening sockets their processes hold
     /// (a bind by inherited fd, or one the command line does not show).
     func appServerEndpoints(_ app: AppServer) -> [(endpoint: Endpoint, source: String)] {
@@ -223,7 +245,7 @@ extension Facts {
 
     /// App servers whose binds accept this address.
     func appServersBinding(_ endpoint: Endpoint) -> [AppServer] {
-        appServers.filter { app in app.binds.contains { $0.endpoint.map { Facts.listener($0, accepts: endpoint) } ?? false } }
+        localAppServers.filter { app in app.binds.contains { $0.endpoint.map { Facts.listener($0, accepts: endpoint) } ?? false } }
     }
 }
 

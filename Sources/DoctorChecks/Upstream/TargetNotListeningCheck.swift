@@ -63,7 +63,7 @@ public struct TargetNotListeningCheck: Check {
             let summary: String
             var fix: [String]
             if failingNow {
-                let apps = facts.appServers.isEmpty ? "no app server is running" : "no running app server binds it"
+                let apps = facts.localAppServers.isEmpty ? "no app server is running" : "no running app server binds it"
                 summary = "Nothing listens at \(use.endpoint), where \(routes) sends requests (\(route.directive) at \(route.source)); \(apps)"
                 fix = ["\(RouteWording.startAppServer), so it listens on \(use.endpoint)",
                        RouteWording.readAppLog,
