@@ -164,7 +164,7 @@ public final class Lab: @unchecked Sendable {
         guard ready == true, let namespace = Spawn.networkNamespace(of: holderPID), namespace != ownNamespace else {
             close(fds[1])
             Spawn.signalGroup(holderPID, SIGKILL)
-            _ = Poll.untilBlocking(timeout: .seconds(5)) { Spawn.reap(holderPID) != nil }
+            _ = try? await Poll.until(timeout: .seconds(5)) { Spawn.reap(holderPID) }
             throw LabError.timedOut("network namespace holder for lab \(name)", details: Lab.readText(holderErr))
         }
         return Lab(name: name, directory: directory, repositoryRoot: root, holderPID: holderPID,
@@ -227,8 +227,38 @@ public final class Lab: @unchecked Sendable {
     }
 
     /// Tracks a process the lab did not spawn directly (a daemonized nginx master).
+    /// Its start time is recorded so that a recycled pid is never signalled.
     func adopt(_ process: LabProcess) {
-        lock.withLock { tracked.append(process) }
+        let started = Spawn.startTime(of: process.pid)
+        lock.withLock {
+            tracked.append(process)
+            adoptedStartTimes[process.pid] = started
+        }
+    }
+
+    private var adoptedStartTimes: [pid_t: UInt64] = [:]
+
+    /// Whether `pid` is still the process the lab started or adopted: an unreaped child
+    /// cannot have been recycled; an adopted one must still have its start time.
+    private func isSameProcess(_ pid: pid_t, child: Bool) -> Bool {
+        if child { return lock.withLock { children.contains(pid) } }
+        guard let recorded = lock.withLock({ adoptedStartTimes[pid] }) else { return false }
+        return Spawn.startTime(of: pid) == recorded
+    }
+
+    /// Signals a lab process, or its whole group, only while that cannot hit a stranger:
+    /// the leader is still ours, or it is gone and members of its group remain (the
+    /// kernel does not reuse a pid that is still some group's id).
+    func signalSafely(_ process: LabProcess, _ signal: Int32, group: Bool) {
+        let leaderIsOurs = isSameProcess(process.pid, child: process.isChild)
+        if group {
+            let leaderGone = !leaderIsOurs && !FileManager.default.fileExists(atPath: "/proc/\(process.pid)")
+            if leaderIsOurs || (leaderGone && Spawn.groupAlive(process.pgid)) {
+                Spawn.signalGroup(process.pgid, signal)
+            }
+        } else if leaderIsOurs {
+            Spawn.signal(process.pid, signal)
+        }
     }
 
     func forget(_ process: LabProcess) {
@@ -274,7 +304,7 @@ public final class Lab: @unchecked Sendable {
     @discardableResult
     public func stop(_ process: LabProcess, signal: Int32 = SIGTERM, group: Bool = true,
                      timeout: Duration = .seconds(10)) async throws -> Bool {
-        if group { Spawn.signalGroup(process.pgid, signal) } else { Spawn.signal(process.pid, signal) }
+        signalSafely(process, signal, group: group)
         let gone = try await Poll.until(timeout: timeout) { () -> Bool? in
             self.isRunning(process) || (group && Spawn.groupAlive(process.pgid)) ? nil : true
         }
@@ -303,10 +333,11 @@ public final class Lab: @unchecked Sendable {
         lock.withLock { _ = children.insert(pid) }
         let exit = try await Poll.until(timeout: timeout, interval: .milliseconds(10)) { Spawn.reap(pid) }
         guard let exit else {
+            // Still our unreaped child, so its pid (and group id) cannot be recycled.
             Spawn.signalGroup(pid, SIGTERM)
-            if !Poll.untilBlocking(timeout: .seconds(2), { Spawn.reap(pid) != nil }) {
+            if (try? await Poll.until(timeout: .seconds(2), { Spawn.reap(pid) })) == nil {
                 Spawn.signalGroup(pid, SIGKILL)
-                _ = Poll.untilBlocking(timeout: .seconds(5)) { Spawn.reap(pid) != nil }
+                _ = try? await Poll.until(timeout: .seconds(5)) { Spawn.reap(pid) }
             }
             lock.withLock { _ = children.remove(pid) }
             throw LabError.timedOut("\(argv.joined(separator: " ")) (after \(timeout))",
@@ -380,20 +411,20 @@ public final class Lab: @unchecked Sendable {
         }
         guard let processes else { return }
 
-        // 1. Politely: each tracked process group.
+        // 1. Politely: each tracked process group (never a recycled pid).
         for process in processes {
-            Spawn.signalGroup(process.pgid, SIGTERM)
-            Spawn.signal(process.pid, SIGTERM)
+            signalSafely(process, SIGTERM, group: true)
+            signalSafely(process, SIGTERM, group: false)
         }
         _ = Poll.untilBlocking(timeout: .seconds(8)) {
             self.reapChildren(except: [self.holderPID])
-            return processes.allSatisfy { !Spawn.isAlive($0.pid) && !Spawn.groupAlive($0.pgid) }
+            return processes.allSatisfy { !self.isSameProcess($0.pid, child: $0.isChild) && !Spawn.groupAlive($0.pgid) }
         }
 
         // 2. Everything still in the namespace (strays, workers, the holder itself).
         let killAll = {
             for pid in Spawn.pids(inNetworkNamespace: self.networkNamespace) { Spawn.signal(pid, SIGKILL) }
-            Spawn.signalGroup(self.holderPID, SIGKILL)
+            if self.isSameProcess(self.holderPID, child: true) { Spawn.signalGroup(self.holderPID, SIGKILL) }
         }
         killAll()
         close(holderPipe)
@@ -408,6 +439,19 @@ public final class Lab: @unchecked Sendable {
             FileHandle.standardError.write(Data("lab \(name) kept at \(directory)\n".utf8))
         } else {
             try? FileManager.default.removeItem(atPath: directory)
+        }
+    }
+
+    /// `tearDown` without blocking a thread of the concurrency pool: the bounded waits
+    /// run on a thread of their own. `withLab` uses this.
+    public func tearDownAsync() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                self.tearDown()
+                continuation.resume()
+            }
+            thread.name = "lab teardown \(name)"
+            thread.start()
         }
     }
 
@@ -462,10 +506,10 @@ public func withLab<T>(_ name: String, directory: String? = nil,
     let lab = try await Lab.start(name: name, directory: directory)
     do {
         let result = try await body(lab)
-        lab.tearDown()
+        await lab.tearDownAsync()
         return result
     } catch {
-        lab.tearDown()
+        await lab.tearDownAsync()
         throw error
     }
 }

@@ -132,6 +132,16 @@ enum Spawn {
         return state != "Z" && state != "X"
     }
 
+    /// The start time of a process (clock ticks since boot, `/proc/PID/stat` field 22):
+    /// with the pid, it identifies one process even across pid reuse.
+    static func startTime(of pid: pid_t) -> UInt64? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state), so field 22 is fields[19].
+        return fields.count > 19 ? UInt64(fields[19]) : nil
+    }
+
     /// Whether any live (non-zombie) process is in process group `pgid`.
     static func groupAlive(_ pgid: pid_t) -> Bool {
         guard kill(-pgid, 0) == 0 || errno == EPERM else { return false }
