@@ -49,6 +49,13 @@ public struct ParsedAppServer: Hashable, Sendable {
     /// (`--ini /usr/share/uwsgi/conf/default.ini --ini /etc/uwsgi/apps-enabled/app.ini`).
     public var iniFile: String? { iniFiles.last?.path }
 
+    /// `%(name)` values uWSGI gets from outside its ini files, to pass to `UWSGIIniFile.binds`
+    /// for every ini of this server: Debian's init script derives them from the site's ini
+    /// (the last one), and its template (the first) names the socket with them.
+    public var iniPlaceholders: [String: String] {
+        iniFile.map(UWSGIIniFile.debianPlaceholders(forConfig:)) ?? [:]
+    }
+
     /// This command line with what a config file said folded in, the way the program does it.
     ///
     /// gunicorn and hypercorn: binds on the command line win; otherwise the file's binds

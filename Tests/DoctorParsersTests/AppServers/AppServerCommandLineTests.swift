@@ -247,6 +247,11 @@ struct AppServerCommandLineTests {
              "--daemonize", "/var/log/uwsgi/app/site.log"]))
         #expect(debian.iniFiles.map(\.path) == ["/usr/share/uwsgi/conf/default.ini", "/etc/uwsgi/apps-enabled/site.ini"])
         #expect(debian.iniFile == "/etc/uwsgi/apps-enabled/site.ini")
+        // The template's socket needs the site's name, so placeholders come from the last file.
+        #expect(debian.iniPlaceholders == ["deb-confnamespace": "app", "deb-confname": "site"])
+        let template = "[uwsgi]\nsocket = /run/uwsgi/%(deb-confnamespace)/%(deb-confname)/socket\n"
+        #expect(UWSGIIniFile.binds(template, file: "/usr/share/uwsgi/conf/default.ini", placeholders: debian.iniPlaceholders)
+            .binds.map(\.endpoint) == [.unix(path: "/run/uwsgi/app/site/socket")])
 
         let sections = try #require(AppServerCommandLine.parse(["uwsgi_python311", "--ini=/etc/app.ini:prod", "--ini", ":staging",
                                                                 "/etc/extra.ini"]))
