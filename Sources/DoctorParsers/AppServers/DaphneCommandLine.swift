@@ -36,7 +36,8 @@ enum DaphneCommandLine {
             return result
         }
         if host != nil || portText != nil {
-            let port = portText.map { AppServerAddress.port($0) } ?? 8000
+            // nil when a port was given but is not one.
+            let port: Int? = portText.map { AppServerAddress.port($0) } ?? 8000
             let hostText = host ?? "127.0.0.1"
             result.binds.append(AppServerBind(endpoint: port.map { AppServerAddress.hostAndPort(hostText, $0) },
                                               raw: "\(hostText):\(portText ?? "8000")", source: source))

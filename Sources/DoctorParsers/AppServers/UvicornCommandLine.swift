@@ -31,7 +31,8 @@ enum UvicornCommandLine {
         } else {
             let host = items.last("host")
             let portText = items.last("port")
-            let port = portText.map { AppServerAddress.port($0) } ?? 8000
+            // nil when a port was given but is not one.
+            let port: Int? = portText.map { AppServerAddress.port($0) } ?? 8000
             let raw = "\(host ?? "127.0.0.1"):\(portText ?? "8000")"
             result.binds = [AppServerBind(endpoint: port.map { AppServerAddress.hostAndPort(host ?? "127.0.0.1", $0) },
                                           raw: raw, source: host == nil && portText == nil ? AppServerDefaults.source : source)]
