@@ -23,11 +23,20 @@ public struct NginxSite: Sendable {
     public var httpDirectives: [String]
     /// `error_log` level; `warn` keeps `[crit]`, `[error]` and `[warn]` lines.
     public var errorLogLevel: String
+    /// With `useUpstreamBlock`: every `server` of the `upstream app { … }` block, in order
+    /// (empty: just `upstream`).
+    public var upstreamServers: [Bind]
+    /// Written verbatim after `proxy_pass` instead of the target `upstream` gives
+    /// (`$backend` for a variable target set with `set` in `locationDirectives`).
+    public var proxyPassTarget: String?
 
     public init(upstream: Bind, listenAddress: String = "127.0.0.1", listenPort: Int = 8080,
                 serverName: String = "lab.test", useUpstreamBlock: Bool = false,
                 locationDirectives: [String] = [], serverDirectives: [String] = [],
-                httpDirectives: [String] = [], errorLogLevel: String = "warn") {
+                httpDirectives: [String] = [], errorLogLevel: String = "warn",
+                upstreamServers: [Bind] = [], proxyPassTarget: String? = nil) {
+        self.upstreamServers = upstreamServers
+        self.proxyPassTarget = proxyPassTarget
         self.upstream = upstream
         self.listenAddress = listenAddress
         self.listenPort = listenPort
@@ -60,20 +69,22 @@ extension Lab {
     /// `$upstream_status $upstream_addr $upstream_response_time`, which is what tells
     /// proxy-made from app-made 5xx.
     public func nginxConfig(_ site: NginxSite) -> String {
-        let target: String
+        var target: String
         var upstreamBlock = ""
         if site.useUpstreamBlock {
+            let servers = (site.upstreamServers.isEmpty ? [site.upstream] : site.upstreamServers)
+                .map { "        server \($0.nginxServerAddress);\n" }.joined()
             upstreamBlock = """
 
                 upstream app {
-                    server \(site.upstream.nginxServerAddress);
-                }
+            \(servers)    }
 
             """
             target = "http://app"
         } else {
             target = site.upstream.nginxProxyPassTarget
         }
+        if let override = site.proxyPassTarget { target = override }
         func lines(_ directives: [String], indent: String) -> String {
             directives.map { "\(indent)\($0)\n" }.joined()
         }

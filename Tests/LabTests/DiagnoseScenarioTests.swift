@@ -7,35 +7,11 @@ import Testing
 extension LabTests {
     @Suite("Diagnose scenarios")
     struct Scenarios {
-        /// Runs `gwdoctor diagnose --nginx-conf … --format json` and decodes it, checking
-        /// the exit code matches the status on the way.
         private func diagnose(_ lab: Lab) async throws -> (run: DoctorRun, report: ReportJSON) {
-            let run = try await lab.diagnose()
-            let report = try #require(try? run.decode(ReportJSON.self), "gwdoctor diagnose did not print a JSON report:\n\(run)")
-            #expect(report.version == 1)
-            #expect(run.exitCode == exitCode(forStatus: report.status), "exit code must follow the status:\n\(run)")
-            return (run, report)
+            try await diagnoseReport(lab)
         }
 
-        /// Captures `Examples/<name>` when `GWDOCTOR_CAPTURE_EXAMPLES=1` (for scenarios that
-        /// are examples) and the check fixture `<name>` when `GWDOCTOR_CAPTURE_FIXTURES=1`,
-        /// and checks each capture worked.
-        private func captureIfAsked(_ lab: Lab, _ name: String, example: Bool = false) async throws {
-            var destinations: [String] = []
-            if Lab.capturesExamples, example { destinations.append("\(lab.repositoryRoot)/Examples/\(name)") }
-            if Lab.capturesFixtures { destinations.append(Lab.fixtureDestination(name, repositoryRoot: lab.repositoryRoot)) }
-            for destination in destinations {
-                let run = try await lab.captureSnapshot(to: destination)
-                #expect(run.exitCode == 0, "snapshot of \(name) failed:\n\(run)")
-                let entries = (try? FileManager.default.contentsOfDirectory(atPath: destination)) ?? []
-                #expect(!entries.isEmpty, "\(destination) is empty")
-            }
-        }
-
-        /// A stable lab directory while capturing, so snapshots carry the same paths every time.
-        private func labDirectory(_ name: String) -> String? {
-            Lab.capturesExamples || Lab.capturesFixtures ? Lab.exampleDirectory(name) : nil
-        }
+        private func labDirectory(_ name: String) -> String? { scenarioDirectory(name) }
 
         @Test("healthy nginx → gunicorn over TCP: ok, exit 0, layer none")
         func healthyTCP() async throws {

@@ -8,10 +8,12 @@ import Testing
 @Suite("Lab", .serialized, .timeLimit(.minutes(5)))
 struct LabTests {}
 
-/// The usual healthy stack: Gunicorn (2 sync workers) on `bind`, nginx on 127.0.0.1:8080 in front.
+/// The usual healthy stack: Gunicorn (2 sync workers unless told) on `bind`, nginx on
+/// 127.0.0.1:8080 in front.
 @discardableResult
-func startHealthyStack(_ lab: Lab, bind: Bind) async throws -> (gunicorn: LabProcess, nginx: LabProcess, site: NginxSite) {
-    let gunicorn = try await lab.startGunicorn(bind: bind, workers: 2)
+func startHealthyStack(_ lab: Lab, bind: Bind, workers: Int = 2,
+                       gunicornArgs: [String] = []) async throws -> (gunicorn: LabProcess, nginx: LabProcess, site: NginxSite) {
+    let gunicorn = try await lab.startGunicorn(bind: bind, workers: workers, extraArgs: gunicornArgs)
     let site = NginxSite(upstream: bind)
     try lab.writeNginxConfig(site)
     let nginx = try await lab.startNginx()
