@@ -51,7 +51,7 @@ import Testing
         #expect(finding.sources.contains("\(S.site):12"), "pass directive file:line")
         #expect(finding.sources.contains("\(S.errorLog):41"), "log line with its source")
         #expect(finding.sources.contains("ss -ltnp | grep :8000"), "listener table command")
-        #expect(finding.texts.contains { $0.contains("connection refused") && $0.contains("direct probe") })
+        #expect(finding.texts.contains("direct probe of 127.0.0.1:8000 (GET /health/): connection refused (ECONNREFUSED)"))
         #expect(finding.texts.contains { $0.contains("connect() failed (111: Connection refused)") })
         #expect(finding.fix.contains { $0.contains("systemctl start <your app service>") })
         let diagnosis = VerdictRanker.diagnose(facts)

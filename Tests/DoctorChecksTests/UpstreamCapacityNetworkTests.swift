@@ -122,7 +122,7 @@ import Testing
         let finding = try #require(S.run("backlog-full", facts).first)
         #expect(finding.severity == .warning)
         #expect(finding.layer == .capacity)
-        #expect(finding.summary.contains("(11: Resource temporarily unavailable)"))
+        #expect(finding.summary.contains("2 connects failed with (11: Resource temporarily unavailable)"), "\(finding.summary)")
         #expect(finding.summary.hasSuffix("recovered since 14:12"))
         #expect(finding.sources.contains("\(S.errorLog):51"))
         #expect(finding.texts.contains("gunicorn pid 412 (app): 1 worker running, --workers 1, --backlog 4"))

@@ -94,9 +94,9 @@ public struct BacklogFullCheck: Check {
         } else {
             let kinds = Set(events.map(\.kind))
             let what = [kinds.contains(.backlogFull) ? "(11: Resource temporarily unavailable)" : nil,
-                        kinds.contains(.connectTimeout) ? "timed out while connecting" : nil].compactMap { $0 }.joined(separator: ", ")
+                        kinds.contains(.connectTimeout) ? "a connect timeout" : nil].compactMap { $0 }.joined(separator: " or ")
             let count = RouteWording.windowCount(events, facts: facts)
-            summary = "The listen backlog of \(use.endpoint) overflowed for \(phrase) (\(what), \(count) time\(count == 1 ? "" : "s"))"
+            summary = "The listen backlog of \(use.endpoint) overflowed for \(phrase): \(count) connect\(count == 1 ? "" : "s") failed with \(what)"
                 + timeline.qualifier
         }
         var fix: [String] = []

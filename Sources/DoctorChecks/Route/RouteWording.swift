@@ -84,7 +84,7 @@ enum RouteWording {
 
     /// The direct probe's result, with the command that repeats it.
     static func probeEvidence(_ probe: ProbeResult) -> Evidence {
-        Evidence(kind: .probe, text: "direct probe of \(probe.endpoint)\(probe.path): \(describe(probe.outcome))",
+        Evidence(kind: .probe, text: "direct probe of \(probe.endpoint) (GET \(probe.path)): \(describe(probe.outcome))",
                  source: probeCommand(probe.endpoint, path: probe.path, hostHeader: probe.hostHeader))
     }
 
