@@ -45,7 +45,7 @@ struct AppServerGatherer: Sendable {
                 for ini in server.iniFiles {
                     guard let text = read(ini.path, kind: server.kind, into: &unavailable) else { continue }
                     let fromFile = UWSGIIniFile.binds(text, file: ini.path, section: ini.section, workingDirectory: server.directory,
-                                                      placeholders: UWSGIIniFile.debianPlaceholders(forConfig: ini.path))
+                                                      placeholders: server.iniPlaceholders)
                     server = server.applying(configBinds: fromFile.binds, timeoutSeconds: fromFile.timeoutSeconds)
                 }
             } else if let file = server.configFile ?? existing(server.defaultConfigFile) {

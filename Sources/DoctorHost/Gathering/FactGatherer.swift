@@ -48,6 +48,13 @@ public struct FactGatherer: Sendable {
         facts.appServers = apps.servers
         facts.unavailable += apps.unavailable
         gatherSockets(into: &facts)
+        // Logs before probes: a probe through the proxy writes its own error-log line, which
+        // must not become evidence of the failure it is probing.
+        if let start = facts.windowStart {
+            let logs = ErrorLogGatherer(host: host).gather(facts.proxies, since: start)
+            facts.errorLogs = logs.windows
+            facts.unavailable += logs.unavailable
+        }
         if options.probe, !facts.routes.isEmpty {
             let (probes, unavailable) = await RouteProber(host: host).probe(facts.routes, proxies: facts.proxies)
             facts.routeProbes = probes
