@@ -17,9 +17,14 @@ public struct ProcessRecord: Hashable, Codable, Sendable {
     public var cwd: String?
     /// Socket inodes this process holds open (from `/proc/PID/fd`), to map listeners to pids.
     public var socketInodes: [UInt64]
+    /// The network namespace (`net:[4026531840]` from `/proc/PID/ns/net`), when readable:
+    /// processes in different namespaces have different loopbacks, so a gunicorn on
+    /// 127.0.0.1:8000 in one is not reachable at 127.0.0.1:8000 from another.
+    public var netNamespace: String?
 
     public init(pid: Int, ppid: Int, uid: Int? = nil, gid: Int? = nil, groups: [Int] = [], user: String? = nil,
-                cmdline: [String], comm: String, cwd: String? = nil, socketInodes: [UInt64] = []) {
+                cmdline: [String], comm: String, cwd: String? = nil, socketInodes: [UInt64] = [],
+                netNamespace: String? = nil) {
         self.pid = pid
         self.ppid = ppid
         self.uid = uid
@@ -30,6 +35,7 @@ public struct ProcessRecord: Hashable, Codable, Sendable {
         self.comm = comm
         self.cwd = cwd
         self.socketInodes = socketInodes
+        self.netNamespace = netNamespace
     }
 
     /// The program name: basename of argv[0] with interpreter prefixes kept

@@ -51,6 +51,8 @@ enum ProcessTable {
         } catch {}
 
         let cwd = try? PosixFiles.readLink("\(base)/cwd")
+        // `net:[4026531840]`: which loopback this process sees (labs, containers, other sites).
+        let netNamespace = try? PosixFiles.readLink("\(base)/ns/net")
 
         var inodes: [UInt64] = []
         do {
@@ -67,7 +69,7 @@ enum ProcessTable {
         let uid = status.uid
         return ProcessRecord(pid: pid, ppid: status.ppid ?? 0, uid: uid, gid: status.gid, groups: status.groups,
                              user: uid.flatMap { accounts.user(uid: $0)?.name }, cmdline: cmdline, comm: comm,
-                             cwd: cwd, socketInodes: inodes)
+                             cwd: cwd, socketInodes: inodes, netNamespace: netNamespace)
     }
 
     /// ENOENT or ESRCH on a /proc/PID file means the process exited during the scan.

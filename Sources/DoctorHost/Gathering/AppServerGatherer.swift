@@ -9,6 +9,9 @@ struct AppServerGatherer: Sendable {
     let host: any Host
     let processes: [ProcessRecord]
     let listeners: [Listener]
+    /// The network namespace the proxy connects from (its master's, else gwdoctor's own);
+    /// `nil` when unknown, which keeps every app server.
+    var proxyNamespace: String?
 
     static let maxConfigBytes = 1 << 20
 
@@ -41,6 +44,10 @@ struct AppServerGatherer: Sendable {
         var servers: [AppServer] = []
         for pid in masters {
             guard var server = parsed[pid], let process = byPID[pid] else { continue }
+            // Another namespace's app server (another site's lab, a container) is not what
+            // this proxy reaches over TCP; it still counts when it binds a unix socket,
+            // which crosses namespaces through the filesystem.
+            let elsewhere = proxyNamespace != nil && process.netNamespace != nil && process.netNamespace != proxyNamespace
             if server.kind == "uwsgi" {
                 for ini in server.iniFiles {
                     guard let text = read(ini.path, kind: server.kind, into: &unavailable) else { continue }
@@ -67,6 +74,13 @@ struct AppServerGatherer: Sendable {
                 for endpoint in held where !known.contains(endpoint) {
                     binds.append(AppServerBind(endpoint: endpoint, raw: endpoint.description, source: "listening socket (ss -lnp)"))
                 }
+            }
+            if elsewhere {
+                binds.removeAll { bind in
+                    if case .unix = bind.endpoint { return false }
+                    return true
+                }
+                if binds.isEmpty { continue }
             }
             servers.append(AppServer(kind: server.kind, masterPID: pid, workerPIDs: (workers[pid] ?? []).sorted(),
                                      user: process.user, uid: process.uid, workingDirectory: server.directory ?? process.cwd,

@@ -44,7 +44,8 @@ public struct FactGatherer: Sendable {
             facts.routes[index].servedBy = facts.servingDescription(for: facts.routes[index])
         }
         facts.windowStart = host.referenceTime.addingTimeInterval(-Double(options.sinceSeconds))
-        let apps = AppServerGatherer(host: host, processes: facts.processes, listeners: facts.listeners).gather()
+        let apps = AppServerGatherer(host: host, processes: facts.processes, listeners: facts.listeners,
+                                     proxyNamespace: proxyNamespace(facts)).gather()
         facts.appServers = apps.servers
         facts.unavailable += apps.unavailable
         gatherSockets(into: &facts)
@@ -61,6 +62,15 @@ public struct FactGatherer: Sendable {
             facts.unavailable += unavailable
         }
         return facts
+    }
+
+    /// The namespace nginx's workers connect from: its master's, else gwdoctor's own.
+    private func proxyNamespace(_ facts: Facts) -> String? {
+        if let master = facts.proxies.lazy.compactMap({ $0.masterPID }).first, let process = facts.process(master),
+           let namespace = process.netNamespace {
+            return namespace
+        }
+        return try? host.readLink("/proc/self/ns/net")
     }
 
     /// Every unix-socket target: what is at the path, and whether the proxy's worker user can reach it.
