@@ -35,7 +35,7 @@ struct LogWindowReaderTests {
         let recent = "\(stamp(now.addingTimeInterval(-30))) [error] 1#1: *2 recent\n"
         // 8 MB of old lines, then a few recent ones: the reader must stop after a small tail.
         let path = dir.file("big.log")
-        FileManager.default.createFile(atPath: path, contents: nil)
+        try #require(FileManager.default.createFile(atPath: path, contents: nil))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         let block = Data(String(repeating: old, count: (1 << 20) / old.utf8.count).utf8)
         for _ in 0..<8 { handle.write(block) }

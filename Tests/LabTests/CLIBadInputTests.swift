@@ -124,7 +124,9 @@ extension LabTests {
             try await withLab("cli-huge") { lab in
                 try write(Self.goodSite, to: lab.directory + "/good.conf")
                 let line = Data("    # padding padding padding padding padding padding padding padding padding\n".utf8)
-                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: { FileManager.default.createFile(atPath: lab.directory + "/huge.conf", contents: nil); return lab.directory + "/huge.conf" }()))
+                let hugePath = lab.directory + "/huge.conf"
+                try #require(FileManager.default.createFile(atPath: hugePath, contents: nil))
+                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: hugePath))
                 let block = Data((0..<(1 << 20) / line.count).flatMap { _ in line })
                 for _ in 0..<50 { handle.write(block) }
                 try handle.close()
