@@ -48,7 +48,7 @@ public enum JournalJSON {
 
     /// Every entry of a whole output; garbage lines are skipped.
     public static func parse(_ text: String) -> [JournalEntry] {
-        text.split(separator: "\n").compactMap { parse(line: $0) }
+        serviceTextLines(text).compactMap { parse(line: $0) }
     }
 
     private static func decode(_ value: Any?) -> (text: String, binary: Bool)? {

@@ -13,7 +13,7 @@ public enum SupervisorLogFile: Sendable, Equatable {
         guard let value else { self = .auto; return }
         switch value.uppercased() {
         case "AUTO", "": self = .auto
-        case "NONE": self = .none
+        case "NONE", "OFF": self = .none
         case "SYSLOG": self = .syslog
         default: self = .path(value)
         }
@@ -236,7 +236,7 @@ public enum SupervisorConfig {
         var sections: [IniSection] = []
         var currentKey: String?
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in serviceTextLines(text) {
             lineNumber += 1
             var line = String(rawLine.prefix(maxLineBytes))
             if line.hasSuffix("\r") { line.removeLast() }

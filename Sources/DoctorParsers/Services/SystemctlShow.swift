@@ -71,7 +71,7 @@ public enum SystemctlShow {
     public static func parseUnits(_ text: String) -> [[String: String]] {
         var units: [[String: String]] = []
         var current: [String: String] = [:]
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in serviceTextLines(text) {
             let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
             if line.isEmpty {
                 if !current.isEmpty { units.append(current) }

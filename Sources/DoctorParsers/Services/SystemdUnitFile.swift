@@ -152,6 +152,7 @@ public enum SystemdUnitFile {
         var pending: String?
         var pendingLine = 0
         var lineNumber = 0
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
 
         func handle(_ logical: String, line: Int) {
             let trimmed = logical.trimmingCharacters(in: .whitespaces)
@@ -183,7 +184,7 @@ public enum SystemdUnitFile {
                                                  location: "\(file):\(line)"))
         }
 
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in serviceTextLines(text) {
             lineNumber += 1
             var line = Substring(rawLine)
             if line.hasSuffix("\r") { line = line.dropLast() }
@@ -215,4 +216,10 @@ public enum SystemdUnitFile {
         if let pending { handle(pending, line: pendingLine) }
         return SystemdUnit(files: [file], assignments: assignments, warnings: warnings)
     }
+}
+
+/// Lines of a text, split at `\n` and at `\r\n` (which Swift treats as one Character,
+/// so `split(separator: "\n")` would not split a CRLF file at all).
+func serviceTextLines(_ text: String) -> [Substring] {
+    text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
 }
