@@ -21,10 +21,21 @@ import Foundation
 /// `occurrences` counts the failed worker boots (each Gunicorn worker, each restart); a
 /// Gunicorn master retrying a bind five times in one start is one occurrence.
 public enum AppServerLog {
+    /// - Parameters:
+    ///   - lines: the window's lines, oldest first.
+    ///   - source: the log's path (failures are sourced `path:LINE` when `firstLineNumber` is
+    ///     known, else `source` as given, e.g. `journal`).
+    ///   - firstLineNumber: the line number of `lines[0]` in the file.
+    ///   - program: `gunicorn`/`uvicorn`/`uwsgi` when the caller knows it; else read from the log
+    ///     (start banners, line formats, journal identifier, traceback frame paths), `unknown` failing that.
+    ///   - appPackages: the app's own top-level packages (e.g. `labsite` from `labsite.wsgi`), to tell
+    ///     an import error in the app from a missing third-party package.
+    ///   - settingsModule: `DJANGO_SETTINGS_MODULE` when known.
     public static func classify(lines: [Substring], source: String, firstLineNumber: Int?,
-                                program: String? = nil, appPackages: Set<String> = [],
+                                program: String? = nil, appPackages: Set<String> = [], settingsModule: String? = nil,
                                 localZone: TimeZone = .current) -> [StartupFailure] {
         var scanner = Scanner(program: program, appPackages: appPackages, localZone: localZone)
+        scanner.settingsModule = settingsModule
         for (offset, raw) in lines.enumerated() {
             scanner.feed(raw, offset: offset, lines: lines)
         }
@@ -45,6 +56,7 @@ public enum AppServerLog {
     struct Scanner {
         let hint: String?
         let appPackages: Set<String>
+        var settingsModule: String?
         let localZone: TimeZone
         var program: String?
         var time: Date?
@@ -88,7 +100,7 @@ public enum AppServerLog {
                 }
                 if Self.isChained(after: offset, lines) { return }
                 let classified = AppServerLogClassifier.classify(type: type, message: message, frames: frames,
-                                                                 appPackages: appPackages)
+                                                                 appPackages: appPackages, settingsModule: settingsModule)
                 if program == nil { program = Self.programFromFrames(frames) }
                 add(offset, classified.cause, classified.detail, line)
                 frames = []

@@ -19,7 +19,11 @@ import Foundation
 ///     exists and its submodule `b` does not: the app's code or a mismatched version);
 ///   - else **missing package**: a top-level module that is not the app's own, not installed
 ///     in the interpreter's environment.
-/// - `ImportError: cannot import name …` is an import error.
+/// - `ImportError: cannot import name …` is an import error; so is a `SyntaxError` /
+///   `IndentationError` (detail: the file and line of the last frame).
+/// - When the caller knows `DJANGO_SETTINGS_MODULE` (`settingsModule`), a missing module of
+///   exactly that name is a bad settings module whatever the frames (interleaved worker
+///   tracebacks can lose them).
 /// - `… OperationalError: no such table: T` / `relation "T" does not exist` → migrations not applied.
 /// - `… OperationalError:` with `connection to server`, `could not connect`, `Connection refused`,
 ///   `unable to open database file`, `timeout expired` → database unreachable (detail `host:port`
@@ -56,9 +60,12 @@ enum AppServerLogClassifier {
     }
 
     static func classify(type: Substring, message: Substring, frames: [Substring],
-                         appPackages: Set<String>) -> Classified {
+                         appPackages: Set<String>, settingsModule: String? = nil) -> Classified {
         let name = type.split(separator: ".").last.map(String.init) ?? String(type)
         switch name {
+        case "SyntaxError", "IndentationError", "TabError":
+            // The app's code does not compile: its last frame is the file, `File "/x/y.py", line 1`.
+            return Classified(cause: .importError, detail: frames.last.flatMap(fileAndLine))
         case "KeyError":
             let key = quoted(message, "'") ?? quoted(message, "\"")
             let fromEnviron = frames.contains { $0.contains("<frozen os>") || $0.contains("/os.py\"") || $0.contains("environ[") }
@@ -66,7 +73,7 @@ enum AppServerLogClassifier {
             return Classified(cause: .other, detail: key)
         case "ModuleNotFoundError", "ImportError":
             if message.hasPrefix("No module named"), let module = quoted(message, "'") {
-                if isSettingsImport(frames) { return Classified(cause: .badSettingsModule, detail: module) }
+                if module == settingsModule || isSettingsImport(frames) { return Classified(cause: .badSettingsModule, detail: module) }
                 let top = String(module.split(separator: ".").first ?? Substring(module))
                 if appPackages.contains(top) || module.contains(".") {
                     return Classified(cause: .importError, detail: module)
@@ -106,6 +113,13 @@ enum AppServerLogClassifier {
         default:
             return Classified(cause: .other, detail: nil)
         }
+    }
+
+    /// `  File "/srv/app/probe/signals.py", line 1` → `/srv/app/probe/signals.py:1`.
+    static func fileAndLine(_ frame: Substring) -> String? {
+        guard let path = quoted(frame, "\""), let rest = after(frame, "\", line ") else { return nil }
+        let number = rest.prefix { $0.isNumber }
+        return number.isEmpty ? path : "\(path):\(number)"
     }
 
     /// Whether Django's settings loader is the importer: the last two real frames are

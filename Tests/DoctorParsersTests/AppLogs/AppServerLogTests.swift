@@ -154,6 +154,41 @@ struct AppServerLogTests {
         #expect(failures.first?.exitCode == 3)
     }
 
+    // Site copy, LAB_BOOT_FAULT=syntax: wsgi.py imports probe/signals.py, which is `def broken(:`.
+    @Test func gunicornSyntaxErrorInTheApp() throws {
+        let failures = try Self.run("gunicorn-syntax-error")
+        #expect(failures.map(\.cause) == [.importError])
+        #expect(failures.first?.detail == "/tmp/applogs/site/probe/signals.py:1")
+        #expect(failures.first?.decisiveLine == "SyntaxError: invalid syntax")
+        #expect(failures.first?.exitCode == 3)
+    }
+
+    // As gunicornPostgresRefused with psycopg 3 (`psycopg[binary]` from PyPI, --target dir on PYTHONPATH).
+    @Test func gunicornPsycopg3Refused() throws {
+        let failures = try Self.run("gunicorn-psycopg3-refused")
+        #expect(failures.map(\.cause) == [.databaseUnreachable])
+        #expect(failures.first?.detail == "127.0.0.1:5433")
+        #expect(failures.first?.decisiveLine.hasPrefix("django.db.utils.OperationalError: connection failed: connection to server at") == true)
+    }
+
+    // Site copy, LAB_BOOT_FAULT=no-table: U --interface wsgi labsite.wsgi:application.
+    @Test func uvicornMigrationsNotApplied() throws {
+        let failures = try Self.run("uvicorn-no-table")
+        #expect(failures.map(\.cause) == [.migrationsNotApplied])
+        #expect(failures.first?.detail == "probe_item")
+        #expect(failures.first?.program == "uvicorn")
+    }
+
+    // A known DJANGO_SETTINGS_MODULE decides even without the frames (interleaved tracebacks).
+    @Test func knownSettingsModuleDecidesWithoutFrames() {
+        let lines: [Substring] = ["ModuleNotFoundError: No module named 'labsite.settingz'"]
+        let plain = AppServerLog.classify(lines: lines, source: "x", firstLineNumber: nil, appPackages: ["labsite"])
+        #expect(plain.map(\.cause) == [.importError])
+        let known = AppServerLog.classify(lines: lines, source: "x", firstLineNumber: nil, settingsModule: "labsite.settingz")
+        #expect(known.map(\.cause) == [.badSettingsModule])
+        #expect(known.first?.program == "unknown")
+    }
+
     // U labsite.asgi:application, DJANGO_SECRET_KEY unset.
     @Test func uvicornMissingEnvVar() throws {
         let failures = try Self.run("uvicorn-missing-env")
