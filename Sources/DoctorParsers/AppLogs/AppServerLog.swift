@@ -80,7 +80,9 @@ public enum AppServerLog {
             if let identifier = journal?.identifier, hint == nil, let known = Self.knownProgram(identifier) {
                 program = known
             }
-            if let stamp = LogTimestamp.parse(content, localZone: localZone) ?? journal?.time {
+            // Stamps lead the line ("[2026-…" or "2026-…"); skip the scan for traceback and prose lines.
+            let stamped = content.first.map { $0 == "[" || $0.isNumber } ?? false
+            if let stamp = (stamped ? LogTimestamp.parse(content, localZone: localZone) : nil) ?? journal?.time {
                 time = stamp
             }
             noteStart(content)
@@ -158,11 +160,8 @@ public enum AppServerLog {
         }
 
         mutating func noteStart(_ content: Substring) {
-            let starts: [(String, String)] = [
-                ("Starting gunicorn", "gunicorn"), ("*** Starting uWSGI", "uwsgi"),
-                ("Started server process", "uvicorn"), ("Uvicorn running on", "uvicorn"),
-            ]
-            for (marker, name) in starts where content.contains(marker) {
+            guard let first = content.first, first != " " else { return }
+            for (marker, name) in Self.starts where content.contains(marker) {
                 if marker != "Uvicorn running on" { segment += 1 }
                 setProgram(name)
                 if name == "uwsgi", let stamp = Self.uwsgiStartTime(content, localZone: localZone) { time = stamp }
@@ -194,8 +193,11 @@ public enum AppServerLog {
         func failures(source: String, firstLineNumber: Int?) -> [StartupFailure] {
             var merged: [StartupFailure] = []
             var index: [String: Int] = [:]
+            // Events and exits are both in line order: walk them together.
+            var nextExit = 0
             for event in events {
-                let code = exits.first { $0.offset >= event.offset && $0.segment == event.segment }?.code
+                while nextExit < exits.count, exits[nextExit].offset < event.offset { nextExit += 1 }
+                let code = nextExit < exits.count && exits[nextExit].segment == event.segment ? exits[nextExit].code : nil
                 let text = Self.withoutLogPrefix(event.line)
                 let key = "\(event.program)\u{1}\(event.cause.rawValue)\u{1}\(event.detail ?? "")\u{1}\(text)"
                 if let at = index[key] {
@@ -212,6 +214,11 @@ public enum AppServerLog {
         }
 
         // MARK: helpers
+
+        static let starts: [(String, String)] = [
+            ("Starting gunicorn", "gunicorn"), ("*** Starting uWSGI", "uwsgi"),
+            ("Started server process", "uvicorn"), ("Uvicorn running on", "uvicorn"),
+        ]
 
         static func knownProgram(_ identifier: Substring) -> String? {
             let lowered = identifier.lowercased()
@@ -304,6 +311,7 @@ enum JournalPrefix {
             defer { rest = rest[end...] }
             return rest[..<end]
         }
+        guard let lead = line.first, lead.isASCII, lead.isUppercase || lead.isNumber else { return nil }
         guard let first = token() else { return nil }
         var time: Date?
         if let month = months.firstIndex(of: String(first)) {

@@ -271,6 +271,18 @@ struct AppServerLogTests {
         #expect(failures.first?.exitCode == 3)
     }
 
+    // A crash loop (systemd Restart=always): the real gunicorn-missing-env start repeated 1000 times.
+    @Test func crashLoopIsOneFailureCountingEveryWorkerBoot() throws {
+        let text = try Fixtures.text("applogs/gunicorn-missing-env.log")
+        let one = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = Array(repeating: one, count: 1000).flatMap { $0 }
+        let failures = AppServerLog.classify(lines: lines, source: "/var/log/app.log", firstLineNumber: 101)
+        #expect(failures.count == 1)
+        #expect(failures.first?.occurrences == 2000)
+        #expect(failures.first?.exitCode == 3)
+        #expect(failures.first?.source == "/var/log/app.log:165") // the first KeyError, line 65 of the window
+    }
+
     @Test func healthyStartupHasNoFailure() throws {
         let lines: [Substring] = [
             "[2026-11-21 09:16:43 +0000] [14376] [INFO] Starting gunicorn 27.0.1",
