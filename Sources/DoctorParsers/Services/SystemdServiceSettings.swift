@@ -84,8 +84,8 @@ extension SystemdUnit {
         var text = Substring(assignment.value)
         let optional = text.hasPrefix("-")
         if optional { text = text.dropFirst() }
-        let unquoted = SystemdWords.split(String(text)).flatMap { $0.count == 1 ? $0.first : nil } ?? String(text)
-        return SystemdWorkingDirectory(path: unquoted == "~" ? nil : unquoted, optional: optional,
+        // systemd takes the rest literally (no unquoting): `"/srv/x"` is not an absolute path.
+        return SystemdWorkingDirectory(path: text == "~" ? nil : String(text), optional: optional,
                                        location: assignment.location)
     }
 
@@ -98,12 +98,14 @@ extension SystemdUnit {
     }
 
     /// Names set by `Environment=`, in order (a name may repeat; the last wins in
-    /// systemd). Words that are not `NAME=VALUE` with a valid name are skipped, as
-    /// systemd does.
+    /// systemd). Words that are not `NAME=VALUE` with a valid name are skipped, and a
+    /// line stops at a syntax error (unbalanced quote, unknown escape), as systemd 252
+    /// does ("Invalid environment assignment, ignoring" / "Invalid syntax, ignoring",
+    /// checked with `systemd-analyze verify`).
     public var environmentNames: [SystemdEnvironmentName] {
         var result: [SystemdEnvironmentName] = []
         for assignment in values("Service", "Environment") {
-            let words = SystemdWords.split(assignment.value, relaxed: true) ?? []
+            let words = SystemdWords.extract(assignment.value).words
             for word in words {
                 guard let equals = word.firstIndex(of: "=") else { continue }
                 let name = String(word[..<equals])
@@ -125,7 +127,7 @@ extension SystemdUnit {
     /// `RuntimeDirectory=` names (relative to /run), whitespace-separated, accumulated
     /// over lines, reset by an empty assignment.
     public var runtimeDirectories: [String] {
-        values("Service", "RuntimeDirectory").flatMap { SystemdWords.split($0.value, relaxed: true) ?? [] }
+        values("Service", "RuntimeDirectory").flatMap { SystemdWords.extract($0.value).words }
     }
 }
 
@@ -138,10 +140,14 @@ extension SystemdExecCommand {
     /// then words with systemd's quoting (`man systemd.service`, "Command lines"):
     /// whitespace separates words, `"…"` and `'…'` quote anywhere in a word, C escapes
     /// (`\n`, `\t`, `\xNN`, `\NNN`, `\"`, `\\`, …) are decoded, and a lone `;` word
-    /// separates several commands (`\;` is a literal `;`).
+    /// separates several commands (`\;` is a literal `;`). As systemd 252 does
+    /// (checked with `systemd-analyze verify`), an unknown or invalid escape is kept
+    /// literally ("Ignoring unknown escape sequences") while an unbalanced quote makes
+    /// the whole line invalid ("Unbalanced quoting, ignoring").
     public static func parse(_ value: String, location: String) -> Result<[SystemdExecCommand], SystemdSyntaxError> {
-        guard let words = SystemdWords.split(value, markSeparators: true) else {
-            return .failure(SystemdSyntaxError(reason: "invalid quoting or escape in command line"))
+        let (words, complete) = SystemdWords.extract(value, relaxEscapes: true, markSeparators: true)
+        guard complete else {
+            return .failure(SystemdSyntaxError(reason: "unbalanced quoting in command line"))
         }
         var commands: [SystemdExecCommand] = []
         var current: [String] = []
@@ -192,9 +198,12 @@ enum SystemdWords {
     /// Stands for an unquoted, unescaped `;` word when `markSeparators` is set.
     static let separatorMark = "\u{0};"
 
-    /// The words of `text`, or `nil` on an unterminated quote or a bad escape (unless
-    /// `relaxed`, which keeps what was read, as `EXTRACT_RELAX` does).
-    static func split(_ text: String, relaxed: Bool = false, markSeparators: Bool = false) -> [String]? {
+    /// The words of `text`; `complete` is false when an unbalanced quote or (unless
+    /// `relaxEscapes`, systemd's `EXTRACT_UNESCAPE_RELAX`, which keeps `\q` as written)
+    /// a bad escape stopped the split, and `words` holds the words before it.
+    static func extract(_ text: String, relaxEscapes: Bool = false,
+                        markSeparators: Bool = false) -> (words: [String], complete: Bool) {
+        let relaxed = relaxEscapes
         let scalars = Array(text.unicodeScalars)
         var words: [String] = []
         var word = String.UnicodeScalarView()
@@ -218,7 +227,7 @@ enum SystemdWords {
                 } else if scalar == "\\" {
                     guard let (decoded, next) = unescape(scalars, index + 1) else {
                         if relaxed { word.append(scalar); index += 1; continue }
-                        return nil
+                        return (words, false)
                     }
                     word.append(contentsOf: decoded)
                     index = next
@@ -243,7 +252,7 @@ enum SystemdWords {
                 sawEscapeOrQuote = true
                 guard let (decoded, next) = unescape(scalars, index + 1) else {
                     if relaxed { word.append(scalar); index += 1; continue }
-                    return nil
+                    return (words, false)
                 }
                 word.append(contentsOf: decoded)
                 index = next
@@ -252,9 +261,9 @@ enum SystemdWords {
                 index += 1
             }
         }
-        if quote != nil && !relaxed { return nil }
+        if quote != nil { return (words, false) }
         if inWord { finish() }
-        return words
+        return (words, true)
     }
 
     /// Decodes the C escape starting after a backslash at `index`.
