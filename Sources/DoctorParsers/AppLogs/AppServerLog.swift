@@ -17,6 +17,10 @@ import Foundation
 /// `*** no app loaded. GAME OVER ***` (reported as `no-app-loaded` only when no traceback in
 /// the same start explains it; otherwise it gives that failure exit code 22).
 ///
+/// Tracebacks of failed requests in a running app (Django's `Internal Server Error: /path`,
+/// Gunicorn's `Error handling request`, Uvicorn's `Exception in ASGI application`) are not boot
+/// failures and are skipped.
+///
 /// Failures with the same program, cause, detail and decisive text are one failure whose
 /// `occurrences` counts the failed worker boots (each Gunicorn worker, each restart); a
 /// Gunicorn master retrying a bind five times in one start is one occurrence.
@@ -62,6 +66,9 @@ public enum AppServerLog {
         var time: Date?
         var segment = 0
         var frames: [Substring] = []
+        /// Inside the traceback of a failed request (Django `Internal Server Error: /path`,
+        /// Gunicorn `Error handling request`, Uvicorn `Exception in ASGI application`).
+        var inRequestError = false
         var events: [Event] = []
         var exits: [(offset: Int, code: Int, segment: Int)] = []
 
@@ -94,7 +101,17 @@ public enum AppServerLog {
                 frames.append(content)
                 return
             }
+            if Self.startsRequestError(content) {
+                inRequestError = true
+                return
+            }
+            if content.contains("Exception in worker process") { inRequestError = false }
             if let (type, message) = AppServerLogClassifier.exceptionLine(content) {
+                if inRequestError {
+                    // A request failed in a running app (a 500), not a boot.
+                    if !Self.isChained(after: offset, lines) { inRequestError = false; frames = [] }
+                    return
+                }
                 if AppServerLogClassifier.isShutdownException(type) {
                     // <HaltServer 'Worker failed to boot.' 3>
                     if let code = Self.trailingCode(message) { exits.append((offset, code, segment)) }
@@ -214,6 +231,11 @@ public enum AppServerLog {
         }
 
         // MARK: helpers
+
+        static func startsRequestError(_ content: Substring) -> Bool {
+            content.hasPrefix("Internal Server Error: ") || content.contains("Error handling request")
+                || content.contains("Exception in ASGI application") || content.contains("Exception in callback")
+        }
 
         static let starts: [(String, String)] = [
             ("Starting gunicorn", "gunicorn"), ("*** Starting uWSGI", "uwsgi"),

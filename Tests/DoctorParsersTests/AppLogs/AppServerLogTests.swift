@@ -283,6 +283,24 @@ struct AppServerLogTests {
         #expect(failures.first?.source == "/var/log/app.log:165") // the first KeyError, line 65 of the window
     }
 
+    // Request-time 500s are not boot failures. Lab/labsite with K, -w 1 / uvicorn, then
+    // `curl http://127.0.0.1:8000/boom/` in the same namespace and SIGTERM (curl's own "500"
+    // output line removed from the capture).
+    @Test(arguments: ["gunicorn-request-error", "uvicorn-request-error"])
+    func requestErrorsAreNotBootFailures(_ name: String) throws {
+        let text = try Fixtures.text("applogs/\(name).log")
+        #expect(text.contains("RuntimeError: boom: the lab asked for a 500"))
+        #expect(try Self.run(name).isEmpty)
+    }
+
+    // A request error earlier in the window does not hide a later boot crash.
+    @Test func bootCrashAfterRequestError() throws {
+        let text = try Fixtures.text("applogs/gunicorn-request-error.log") + (try Fixtures.text("applogs/gunicorn-missing-env.log"))
+        let failures = AppServerLog.classify(lines: text.split(separator: "\n"), source: "x", firstLineNumber: nil)
+        #expect(failures.map(\.cause) == [.missingEnvVar])
+        #expect(failures.first?.occurrences == 2)
+    }
+
     @Test func healthyStartupHasNoFailure() throws {
         let lines: [Substring] = [
             "[2026-11-21 09:16:43 +0000] [14376] [INFO] Starting gunicorn 27.0.1",
