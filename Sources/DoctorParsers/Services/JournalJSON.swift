@@ -15,6 +15,9 @@ public struct JournalEntry: Sendable, Equatable {
     public var priority: Int?
     public var syslogIdentifier: String?
     public var systemdUnit: String?
+    /// `UNIT`: the unit systemd itself (PID 1, `_SYSTEMD_UNIT=init.scope`) writes about,
+    /// as in `gunicorn.service: Main process exited, code=exited, status=3/NOTIMPLEMENTED`.
+    public var aboutUnit: String?
 }
 
 /// `journalctl -o json`: one JSON object per line, every value a string, an array of
@@ -41,7 +44,7 @@ public enum JournalJSON {
                             pid: field("_PID").flatMap { Int($0.text) },
                             priority: field("PRIORITY").flatMap { Int($0.text) },
                             syslogIdentifier: field("SYSLOG_IDENTIFIER")?.text,
-                            systemdUnit: field("_SYSTEMD_UNIT")?.text)
+                            systemdUnit: field("_SYSTEMD_UNIT")?.text, aboutUnit: field("UNIT")?.text)
     }
 
     public static func parse(line: String) -> JournalEntry? { parse(line: Substring(line)) }

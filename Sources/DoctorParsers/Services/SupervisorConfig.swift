@@ -31,7 +31,8 @@ public struct SupervisorProgram: Sendable, Equatable {
     public var user: String?
     /// Names from `environment=`; values are never kept.
     public var environmentNames: [String]
-    /// `autorestart=`: `true`, `false` or `unexpected` (the default).
+    /// `autorestart=` normalised: `true`, `false` or `unexpected` (the default); an
+    /// invalid value is kept as written and listed in `problems`.
     public var autorestart: String
     public var stdoutLogfile: SupervisorLogFile
     /// `stderr_logfile=`; irrelevant when `redirectStderr` (stderr goes to stdout's log).
@@ -150,11 +151,25 @@ public enum SupervisorConfig {
         let environment = get("environment", names).map(environmentNames) ?? []
         return SupervisorProgram(
             name: name, argv: argv, command: command, directory: get("directory", names), user: section.values["user"],
-            environmentNames: environment, autorestart: (section.values["autorestart"] ?? "unexpected").lowercased(),
+            environmentNames: environment, autorestart: autorestart(section.values["autorestart"], section.location, &problems),
             stdoutLogfile: SupervisorLogFile(get("stdout_logfile", names) ?? get("logfile", names)),
             stderrLogfile: SupervisorLogFile(get("stderr_logfile", names)),
             redirectStderr: ["true", "yes", "on", "1"].contains((section.values["redirect_stderr"] ?? "").lowercased()),
             numprocs: numprocs, processNames: processNames, group: name, location: section.location, problems: problems)
+    }
+
+    /// supervisor's `auto_restart()`: `yes/true/on/1` → `true`, `no/false/off/0` → `false`,
+    /// `unexpected` (the default); anything else is an error supervisord refuses to start with.
+    private static func autorestart(_ value: String?, _ location: String, _ problems: inout [String]) -> String {
+        guard let value else { return "unexpected" }
+        switch value.lowercased() {
+        case "yes", "true", "on", "1": return "true"
+        case "no", "false", "off", "0": return "false"
+        case "unexpected": return "unexpected"
+        default:
+            problems.append("\(location): invalid autorestart value \(value)")
+            return value
+        }
     }
 
     /// Names of `KEY="value",KEY2=value2` (supervisor's `dict_of_key_value_pairs`),

@@ -42,6 +42,14 @@ public enum SupervisorStatus {
         }
     }
 
+    /// Names `supervisorctl status NAME` did not know (`nosuch: ERROR (no such process)`).
+    public static func unknownNames(_ text: String) -> [String] {
+        text.split(whereSeparator: \.isNewline).compactMap { line in
+            guard line.hasSuffix(": ERROR (no such process)") else { return nil }
+            return String(line.dropLast(": ERROR (no such process)".count))
+        }
+    }
+
     /// Why `supervisorctl` could not report, or `nil`: it cannot reach supervisord
     /// (`unix:///run/supervisor.sock no such file`, `… refused connection`), or the
     /// server answered with an error (`error: <class 'xmlrpc.client.Fault'>, <Fault 6:

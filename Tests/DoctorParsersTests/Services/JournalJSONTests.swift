@@ -18,6 +18,8 @@ struct JournalJSONTests {
         #expect(binary.messageWasBinary)
         #expect(binary.message == "\u{1B}[31mError\u{1B}[0m: caf\u{FFFD}")
         #expect(entries[2].message?.contains("status=3/NOTIMPLEMENTED") == true)
+        #expect(entries[2].aboutUnit == "gunicorn.service" && entries[2].systemdUnit == "init.scope")
+        #expect(first.aboutUnit == nil)
         #expect(entries[3].message == nil && entries[3].pid == 4244)
         #expect(entries[4].syslogIdentifier == "gunicorn")
     }

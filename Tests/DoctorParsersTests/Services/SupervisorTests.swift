@@ -83,6 +83,17 @@ struct SupervisorTests {
         #expect(config.includeGlobs == ["/etc/supervisor/conf.d/*.conf", "/etc/supervisor/extra/*.ini"])
     }
 
+    @Test func autorestartValuesAsSupervisor() {
+        func value(_ text: String) -> (String, Int) {
+            let program = SupervisorConfig.parse("[program:x]\ncommand=a\nautorestart=\(text)", file: "/c").programs[0]
+            return (program.autorestart, program.problems.count)
+        }
+        #expect(value("Yes") == ("true", 0))
+        #expect(value("off") == ("false", 0))
+        #expect(value("UNEXPECTED") == ("unexpected", 0))
+        #expect(value("sometimes") == ("sometimes", 1))
+    }
+
     @Test func pythonFormatting() {
         #expect(SupervisorConfig.expand("%(n)03d %% %(s)s %(n)5d|", ["n": "7", "s": "x"]).text == "007 % x     7|")
         #expect(SupervisorConfig.expand("100% %(", [:]).text == "100% %(")
@@ -121,6 +132,8 @@ struct SupervisorTests {
     @Test func recordedFailures() throws {
         let nosuch = try Fixtures.text("services/supervisor/supervisorctl-status-nosuch.txt")
         #expect(SupervisorStatus.parse(nosuch).isEmpty)
+        #expect(SupervisorStatus.unknownNames(nosuch) == ["nosuch"])
+        #expect(SupervisorStatus.failure(nosuch) == nil)
         let down = try Fixtures.text("services/supervisor/supervisorctl-status-down.txt")
         #expect(SupervisorStatus.failure(down)?.contains("SHUTDOWN_STATE") == true)
         let noServer = try Fixtures.text("services/supervisor/supervisorctl-status-noserver.txt")
