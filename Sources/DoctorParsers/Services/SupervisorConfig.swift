@@ -250,6 +250,8 @@ public enum SupervisorConfig {
     static func iniSections(_ text: String, file: String) -> [IniSection] {
         var sections: [IniSection] = []
         var currentKey: String?
+        var indexByName: [String: Int] = [:]
+        var current: Int?
         var lineNumber = 0
         for rawLine in serviceTextLines(text) {
             lineNumber += 1
@@ -269,28 +271,29 @@ public enum SupervisorConfig {
             let stripped = content.trimmingCharacters(in: .whitespaces)
             if stripped.isEmpty { currentKey = nil; continue }
             let indented = content.first.map { $0 == " " || $0 == "\t" } ?? false
-            if indented, let key = currentKey, !sections.isEmpty {
-                sections[sections.count - 1].values[key, default: ""] += "\n" + stripped
+            if indented, let key = currentKey, let current {
+                sections[current].values[key, default: ""] += "\n" + stripped
                 continue
             }
             if stripped.hasPrefix("["), let close = stripped.firstIndex(of: "]") {
                 let name = String(stripped[stripped.index(after: stripped.startIndex)..<close])
-                if let existing = sections.firstIndex(where: { $0.name == name }) {
-                    // strict=False: a repeated section merges into the first.
-                    let moved = sections.remove(at: existing)
-                    sections.append(moved)
+                if let existing = indexByName[name] {
+                    // strict=False: a repeated section merges into the first one.
+                    current = existing
                 } else {
+                    indexByName[name] = sections.count
+                    current = sections.count
                     sections.append(IniSection(name: name, values: [:], location: "\(file):\(lineNumber)"))
                 }
                 currentKey = nil
                 continue
             }
-            guard !sections.isEmpty else { continue }
+            guard let current else { continue }
             let delimiter = stripped.firstIndex { $0 == "=" || $0 == ":" }
             guard let delimiter else { continue }
             let key = stripped[..<delimiter].trimmingCharacters(in: .whitespaces).lowercased()
             let value = stripped[stripped.index(after: delimiter)...].trimmingCharacters(in: .whitespaces)
-            sections[sections.count - 1].values[key] = value
+            sections[current].values[key] = value
             currentKey = key
         }
         return sections

@@ -161,5 +161,14 @@ struct SupervisorTests {
         let many = SupervisorConfig.parse("[program:x]\ncommand=a\nnumprocs=999999999\nprocess_name=%(process_num)s", file: "/n")
         #expect(many.programs[0].processNames.count == 10_000)
         #expect(SupervisorConfig.parse("[program:x]\ncommand=\"unterminated", file: "/u").programs[0].argv == nil)
+        let sections = (0..<100_000).map { "[program:p\($0)]\ncommand=/bin/true\n" }.joined()
+        #expect(SupervisorConfig.parse(sections, file: "/s").programs.count == 100_000)
+    }
+
+    @Test func repeatedSectionMergesIntoTheFirst() {
+        let config = SupervisorConfig.parse("[program:a]\ncommand=/bin/a\n[program:b]\ncommand=/bin/b\n[program:a]\nuser=www-data\n",
+                                            file: "/c")
+        #expect(config.programs.map(\.name) == ["a", "b"])
+        #expect(config.programs[0].user == "www-data" && config.programs[0].argv == ["/bin/a"])
     }
 }
