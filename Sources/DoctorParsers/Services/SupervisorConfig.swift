@@ -138,7 +138,7 @@ public enum SupervisorConfig {
             return expanded.text
         }
         let command = get("command", names)
-        let argv = command.flatMap(Shlex.split)
+        let argv = command.flatMap(SupervisorShlex.split)
         if command != nil, argv == nil { problems.append("\(section.location): command cannot be split (unterminated quote)") }
         if command == nil { problems.append("\(section.location): no command") }
         var processNames: [String] = []
@@ -301,7 +301,7 @@ public enum SupervisorConfig {
 }
 
 /// Python's `shlex.split(s)` (POSIX mode, no comments).
-enum Shlex {
+enum SupervisorShlex {
     static func split(_ text: String) -> [String]? {
         var words: [String] = []
         var word = ""

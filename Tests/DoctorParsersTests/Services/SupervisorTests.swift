@@ -100,10 +100,10 @@ struct SupervisorTests {
     }
 
     @Test func shlexSplitting() {
-        #expect(Shlex.split(#"a "b \" c" 'd \ e' f\ g "h\n""#) == ["a", "b \" c", "d \\ e", "f g", "h\\n"])
-        #expect(Shlex.split("x 'unterminated") == nil)
-        #expect(Shlex.split("trailing\\") == nil)
-        #expect(Shlex.split("  ") == [])
+        #expect(SupervisorShlex.split(#"a "b \" c" 'd \ e' f\ g "h\n""#) == ["a", "b \" c", "d \\ e", "f g", "h\\n"])
+        #expect(SupervisorShlex.split("x 'unterminated") == nil)
+        #expect(SupervisorShlex.split("trailing\\") == nil)
+        #expect(SupervisorShlex.split("  ") == [])
     }
 
     @Test func recordedStatusEarly() throws {
