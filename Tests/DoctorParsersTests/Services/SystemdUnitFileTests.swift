@@ -96,6 +96,15 @@ struct SystemdUnitFileTests {
         #expect(merged.environmentFiles.count == 2)
     }
 
+    @Test func dropInWithoutResetAddsASecondExecStart() {
+        let unit = SystemdUnitFile.parse("[Service]\nExecStart=/bin/a\n", file: "/lib/systemd/system/x.service")
+        let dropIn = SystemdUnitFile.parse("[Service]\nExecStart=/bin/b\n", file: "/etc/systemd/system/x.service.d/o.conf")
+        let merged = unit.merging(dropIns: [dropIn])
+        // systemd refuses this for any Type= but oneshot; the parser reports both so a check can say so.
+        #expect(merged.execStart.map(\.path) == ["/bin/a", "/bin/b"])
+        #expect(merged.type == nil)
+    }
+
     @Test func maskedDropInsAreDropped() {
         let ordered = SystemdDropIns.order(["/etc/systemd/system/x.service.d/a.conf", "/lib/systemd/system/x.service.d/a.conf",
                                             "/usr/lib/systemd/system/x.service.d/b.conf", "/lib/systemd/system/x.service.d/notes.txt"],
