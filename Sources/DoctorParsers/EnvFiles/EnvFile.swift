@@ -25,6 +25,9 @@ public struct EnvFileProblem: Hashable, Codable, Sendable {
         case missingEquals = "missing-equals"
         /// The name is not `[A-Za-z_][A-Za-z0-9_]*` (systemd: "Ignoring invalid environment assignment").
         case invalidName = "invalid-name"
+        /// `export NAME=…` in a systemd `EnvironmentFile=`: systemd takes `export NAME` as the
+        /// name, finds it invalid and ignores the line, so NAME is not set.
+        case exportPrefix = "export-prefix"
         /// A quote opened and never closed before the end of the file.
         case unterminatedQuote = "unterminated-quote"
     }
@@ -70,26 +73,38 @@ public struct EnvFileContents: Hashable, Codable, Sendable {
     }
 }
 
-/// Parses env files for their keys: systemd `EnvironmentFile=` and docker/dotenv `.env` files.
+/// Who reads the file: the rules differ in ways that decide whether a key is set at all.
+public enum EnvFileDialect: String, Hashable, Codable, Sendable {
+    /// systemd `EnvironmentFile=` (systemd.exec(5); `src/basic/env-file.c`).
+    case systemd
+    /// python-dotenv / django-environ style `.env` (behaviour checked against python-dotenv 1.2.4).
+    case dotenv
+}
+
+/// Parses env files for their keys: systemd `EnvironmentFile=` and dotenv `.env` files.
 ///
-/// Syntax accepted (systemd.exec(5), systemd 252, and python-dotenv):
-/// - blank lines; comments: lines whose first non-blank character is `#` or `;`;
-/// - `KEY=value`, optionally `export KEY=value` (dotenv and shell; systemd would reject
-///   `export KEY` as an invalid name, reported here as a key all the same since dotenv loaders
-///   accept it);
-/// - whitespace around the name and after `=` is trimmed (systemd trims it; docker's
-///   `--env-file` would keep a space before `=` in the name and reject it);
-/// - unquoted values: `\` escapes the next character, a `\` at the end of a line continues
-///   the value on the next line; ` #…` after whitespace is a comment (dotenv; systemd keeps
-///   it as part of the value, so `KEY= # x` counts as empty here);
-/// - `'…'` verbatim, `"…"` with backslash escapes and `\`-newline continuations; both may span
-///   lines; quotes are special only as the first character of the value (systemd keeps quotes
-///   after the first non-whitespace character);
+/// Syntax (systemd.exec(5) and systemd's `env-file.c`; python-dotenv 1.2.4 for `.dotenv`):
+/// - blank lines; comments: lines whose first non-blank character is `#` (or `;`, systemd);
+/// - `KEY=value`; whitespace around the name and after `=` is trimmed by both (systemd strips
+///   trailing whitespace from the key and skips it before the value). `docker run --env-file`
+///   is not modelled: it takes values literally (`KEY=""` there is two quote characters);
+/// - `export KEY=value`: dotenv strips `export`; systemd reads the name `export KEY`, which is
+///   invalid, and ignores the line: reported as `.exportPrefix`, the key is not listed;
+/// - unquoted values: `\` escapes the next character; a `\` at the end of a line continues
+///   the value on the next line (systemd; dotenv keeps the backslash and reads the next line
+///   as its own entry);
+/// - `#` inside a value: systemd keeps it (`KEY= # x` and `KEY="" # x` are the value `# x`);
+///   dotenv starts a comment at a `#` after whitespace (`KEY= # x`, `KEY="" # x` are empty,
+///   `KEY=#x` is `#x`);
+/// - `'…'` verbatim, `"…"` with backslash escapes; both may span lines; a `\`-newline inside
+///   `"…"` is discarded by systemd (`KEY="\⏎"` is empty) and kept by dotenv; quotes are special
+///   only at the start of the value or right after a closing quote;
 /// - a UTF-8 BOM and CRLF line ends.
 ///
 /// Values are never copied: the scanner only notes whether a value has any character.
 public enum EnvFile {
-    public static func parse(_ text: String, file: String) -> EnvFileContents {
+    public static func parse(_ text: String, file: String, dialect: EnvFileDialect = .systemd) -> EnvFileContents {
+        let systemd = dialect == .systemd
         var keys: [EnvFileKey] = []
         var problems: [EnvFileProblem] = []
         let bytes = text.utf8
@@ -111,7 +126,7 @@ public enum EnvFile {
             let byte = bytes[i]
             if isBlank(byte) { i = bytes.index(after: i); continue }
             if byte == newline { line += 1; i = bytes.index(after: i); continue }
-            if byte == hash || byte == semicolon { skipToEndOfLine(); continue }
+            if byte == hash || (systemd && byte == semicolon) { skipToEndOfLine(); continue }
 
             // The name: up to '=' on this line.
             let entryLine = line
@@ -121,14 +136,16 @@ public enum EnvFile {
                 problems.append(EnvFileProblem(line: entryLine, reason: .missingEquals))
                 continue
             }
-            let name = validName(bytes[nameStart..<i])
+            let rawName = Substring(bytes[nameStart..<i])
+            let exported = hasExportPrefix(rawName)
+            let name = exported && systemd ? nil : validName(rawName)
             i = bytes.index(after: i) // '='
 
             // The value: only whether it has content.
             var hasContent = false
             var quote: UInt8? = nil
             var atValueStart = true // a quote here opens a quoted part
-            var afterBlank = true // for " #" comments
+            var afterBlank = false // for " #" comments
             var unterminated = false
             valueLoop: while true {
                 guard i < bytes.endIndex else {
@@ -146,7 +163,12 @@ public enum EnvFile {
                         hasContent = true
                     } else if c == backslash, open == dquote, bytes.index(after: i) < bytes.endIndex {
                         let next = bytes.index(after: i)
-                        if bytes[next] == newline { line += 1 } else { hasContent = true }
+                        if bytes[next] == newline {
+                            line += 1
+                            if !systemd { hasContent = true }
+                        } else {
+                            hasContent = true
+                        }
                         i = next
                     } else {
                         hasContent = true
@@ -159,21 +181,21 @@ public enum EnvFile {
                     break valueLoop
                 case _ where isBlank(c):
                     afterBlank = true
-                case hash where afterBlank:
+                case hash where !systemd && afterBlank:
                     skipToEndOfLine()
                     break valueLoop
                 case dquote where atValueStart, squote where atValueStart:
                     quote = c
+                case backslash where !systemd:
+                    hasContent = true
+                    atValueStart = false
+                    afterBlank = false
                 case backslash:
                     let next = bytes.index(after: i)
                     if next < bytes.endIndex {
                         if bytes[next] == newline {
                             line += 1
-                        } else if bytes[next] == cr, bytes.index(after: next) < bytes.endIndex,
-                                  bytes[bytes.index(after: next)] == newline {
-                            line += 1
-                            i = next
-                        } else {
+                        } else { // including `\` before the CR of a CRLF: systemd keeps the CR
                             hasContent = true
                         }
                         i = next
@@ -193,15 +215,21 @@ public enum EnvFile {
             } else if let name {
                 keys.append(EnvFileKey(name: name, line: entryLine, isEmpty: !hasContent))
             } else {
-                problems.append(EnvFileProblem(line: entryLine, reason: .invalidName))
+                problems.append(EnvFileProblem(line: entryLine, reason: exported ? .exportPrefix : .invalidName))
             }
         }
         return EnvFileContents(file: file, keys: keys, problems: problems)
     }
 
+    static func hasExportPrefix(_ raw: Substring) -> Bool {
+        let name = raw.drop { $0 == " " || $0 == "\t" }
+        guard name.hasPrefix("export"), let after = name.dropFirst("export".count).first else { return false }
+        return after == " " || after == "\t"
+    }
+
     /// The trimmed name without a leading `export`, when it is `[A-Za-z_][A-Za-z0-9_]*`.
-    static func validName(_ raw: Substring.UTF8View.SubSequence) -> String? {
-        var name = Substring(raw).drop { $0 == " " || $0 == "\t" }
+    static func validName(_ raw: Substring) -> String? {
+        var name = raw.drop { $0 == " " || $0 == "\t" }
         while let last = name.last, last == " " || last == "\t" || last == "\r" { name = name.dropLast() }
         if name.hasPrefix("export"), let after = name.dropFirst("export".count).first, after == " " || after == "\t" {
             name = name.dropFirst("export".count).drop { $0 == " " || $0 == "\t" }

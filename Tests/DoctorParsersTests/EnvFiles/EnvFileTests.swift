@@ -23,17 +23,48 @@ struct EnvFileTests {
         #expect(contents.file == "/etc/labsite.env")
     }
 
-    @Test func emptyValuesInEveryForm() {
-        let text = "A=\nB=\"\"\nC=''\nD=   \nE= # dotenv comment\nF=x\n"
-        let contents = EnvFile.parse(text, file: "f")
-        #expect(Self.names(contents) == ["A", "B", "C", "D", "E", "F"])
-        #expect(contents.keys.map(\.isEmpty) == [true, true, true, true, true, false])
+    @Test(arguments: [EnvFileDialect.systemd, .dotenv])
+    func emptyValuesInEveryForm(_ dialect: EnvFileDialect) {
+        let text = "A=\nB=\"\"\nC=''\nD=   \nF=x\nH=#x\n"
+        let contents = EnvFile.parse(text, file: "f", dialect: dialect)
+        #expect(Self.names(contents) == ["A", "B", "C", "D", "F", "H"])
+        #expect(contents.keys.map(\.isEmpty) == [true, true, true, true, false, false])
     }
 
-    @Test func exportPrefixAndSpacesAroundEquals() {
-        let contents = EnvFile.parse("export DJANGO_SECRET_KEY=abc\n  SPACED  =  value\nexport\tTABBED=1\nexported=1\n", file: "f")
-        #expect(Self.names(contents) == ["DJANGO_SECRET_KEY", "SPACED", "TABBED", "exported"])
-        #expect(contents.keys.allSatisfy { !$0.isEmpty })
+    // Where the dialects differ (dotenv side checked with python-dotenv 1.2.4's dotenv_values;
+    // systemd side from systemd's env-file.c state machine).
+    @Test func hashAfterWhitespaceIsACommentOnlyForDotenv() {
+        let text = "E=\"\" # comment after a quoted value\nG= # comment\nI=abc # c\n"
+        #expect(EnvFile.parse(text, file: "f", dialect: .dotenv).keys.map(\.isEmpty) == [true, true, false])
+        // systemd keeps "# comment…" as the value.
+        #expect(EnvFile.parse(text, file: "f", dialect: .systemd).keys.map(\.isEmpty) == [false, false, false])
+    }
+
+    @Test func exportPrefixIsIgnoredBySystemdAndAcceptedByDotenv() {
+        let text = "export DJANGO_SECRET_KEY=abc\n  SPACED  =  value\nexport\tTABBED=1\nexported=1\n"
+        let dotenv = EnvFile.parse(text, file: "f", dialect: .dotenv)
+        #expect(Self.names(dotenv) == ["DJANGO_SECRET_KEY", "SPACED", "TABBED", "exported"])
+        #expect(dotenv.keys.allSatisfy { !$0.isEmpty })
+        #expect(dotenv.problems.isEmpty)
+        let systemd = EnvFile.parse(text, file: "f")
+        #expect(Self.names(systemd) == ["SPACED", "exported"])
+        #expect(systemd.problems == [EnvFileProblem(line: 1, reason: .exportPrefix), EnvFileProblem(line: 3, reason: .exportPrefix)])
+        // So under systemd the secret key is not set at all.
+        #expect(systemd.lacksSecretKey)
+        #expect(!dotenv.lacksSecretKey)
+    }
+
+    @Test func backslashNewlineDiffers() {
+        let text = "C=abc\\\ndef\nQ=\"\\\n\"\n"
+        let systemd = EnvFile.parse(text, file: "f")
+        #expect(Self.names(systemd) == ["C", "Q"])
+        #expect(systemd.keys.map(\.isEmpty) == [false, true])
+        #expect(systemd.keys.map(\.line) == [1, 3])
+        // dotenv: no continuation, "def" is a line of its own; the quoted backslash-newline is kept.
+        let dotenv = EnvFile.parse(text, file: "f", dialect: .dotenv)
+        #expect(Self.names(dotenv) == ["C", "Q"])
+        #expect(dotenv.problems == [EnvFileProblem(line: 2, reason: .missingEquals)])
+        #expect(dotenv.keys.map(\.isEmpty) == [false, false])
     }
 
     @Test func quotesEscapesAndContinuationsKeepLineNumbers() {
