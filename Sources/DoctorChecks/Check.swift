@@ -17,5 +17,13 @@ public protocol Check: Sendable {
     /// (an invalid config explains a proxy that is down).
     var precedence: Int { get }
 
+    /// Checks whose findings this one's explain (an app that crashes on boot is why nothing
+    /// listens), so the verdict names the cause even when it sits on a deeper layer.
+    var explains: Set<String> { get }
+
     func run(_ facts: Facts) -> [Finding]
+}
+
+extension Check {
+    public var explains: Set<String> { [] }
 }

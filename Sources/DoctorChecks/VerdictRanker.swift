@@ -12,7 +12,7 @@ public enum VerdictRanker {
     /// Ranks already computed findings.
     public static func rank(_ findings: [Finding], facts: Facts, checks: [any Check] = CheckCatalog.all) -> Diagnosis {
         let precedence = Dictionary(checks.map { ($0.id, $0.precedence) }, uniquingKeysWith: { first, _ in first })
-        let ordered = findings.enumerated().sorted { lhs, rhs in
+        var ordered = findings.enumerated().sorted { lhs, rhs in
             let (a, b) = (lhs.element, rhs.element)
             if a.severity != b.severity { return a.severity > b.severity }
             if a.layer != b.layer { return a.layer < b.layer }
@@ -21,8 +21,19 @@ public enum VerdictRanker {
             return lhs.offset < rhs.offset
         }.map(\.element)
 
-        guard let primary = ordered.first(where: { $0.severity != .info }) else {
+        guard var primary = ordered.first(where: { $0.severity != .info }) else {
             return healthy(facts, findings: ordered)
+        }
+        // A finding that explains the first one (same route, or not tied to a route) is the
+        // deeper cause and becomes the verdict.
+        let explains = Dictionary(checks.map { ($0.id, $0.explains) }, uniquingKeysWith: { first, _ in first })
+        let first = primary
+        if let explainer = ordered.first(where: { candidate in
+            candidate.severity >= first.severity && explains[candidate.check]?.contains(first.check) == true
+                && (candidate.route == nil || first.route == nil || candidate.route == first.route)
+        }) {
+            primary = explainer
+            ordered = [explainer] + ordered.filter { $0 != explainer }
         }
         let status: Status = primary.severity == .critical ? .critical : .warning
         // Other findings on the same layer support the primary cause; they join its evidence chain.
@@ -32,7 +43,7 @@ public enum VerdictRanker {
                                      source: other.evidence.first?.source))
         }
         let verdict = Verdict(layer: primary.layer, check: primary.check, summary: primary.summary,
-                              evidence: evidence, fix: primary.fix)
+                              evidence: evidence, fix: primary.fix, cause: primary.cause)
         return Diagnosis(status: status, verdict: verdict, findings: ordered)
     }
 

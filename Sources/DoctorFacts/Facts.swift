@@ -19,6 +19,8 @@ public struct Facts: Codable, Sendable {
     public var socketAccess: [SocketAccess]
     /// What sits at every unix-socket target path (`missing` when nothing does).
     public var socketFiles: [String: FileKind]
+    /// Services (supervisord programs, systemd units, bare app servers) with their state and boot failures.
+    public var services: [ManagedService] = []
     /// The proxy error logs' windows.
     public var errorLogs: [ErrorLogWindow]
     /// How far back logs were read.

@@ -10,9 +10,12 @@ public struct Finding: Hashable, Codable, Sendable {
     public var evidence: [Evidence]
     /// Concrete next steps, most direct first. Commands here are for a person to run.
     public var fix: [String]
+    /// A precise cause within the check, when it has several (`missing-env-var` for
+    /// `app-startup-crash`); stable kebab-case like check ids.
+    public var cause: String?
 
     public init(check: String, layer: Layer, severity: Severity, summary: String,
-                route: String? = nil, evidence: [Evidence] = [], fix: [String] = []) {
+                route: String? = nil, evidence: [Evidence] = [], fix: [String] = [], cause: String? = nil) {
         self.check = check
         self.layer = layer
         self.severity = severity
@@ -20,5 +23,6 @@ public struct Finding: Hashable, Codable, Sendable {
         self.route = route
         self.evidence = evidence
         self.fix = fix
+        self.cause = cause
     }
 }

@@ -6,12 +6,16 @@ public struct Verdict: Hashable, Codable, Sendable {
     public var summary: String
     public var evidence: [Evidence]
     public var fix: [String]
+    /// The primary finding's precise cause, when it has one.
+    public var cause: String?
 
-    public init(layer: Layer, check: String?, summary: String, evidence: [Evidence] = [], fix: [String] = []) {
+    public init(layer: Layer, check: String?, summary: String, evidence: [Evidence] = [], fix: [String] = [],
+                cause: String? = nil) {
         self.layer = layer
         self.check = check
         self.summary = summary
         self.evidence = evidence
         self.fix = fix
+        self.cause = cause
     }
 }

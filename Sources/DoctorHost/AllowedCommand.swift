@@ -36,6 +36,11 @@ public struct AllowedCommand: Hashable, Sendable {
         return AllowedCommand(program: .nginx, executable: executable, arguments: arguments)
     }
 
+    /// `supervisorctl -c CONFIG status`: every program's state, from the supervisord that config names.
+    public static func supervisorStatus(config: String) -> AllowedCommand {
+        AllowedCommand(program: .supervisorctl, executable: nil, arguments: ["-c", config, "status"])
+    }
+
     /// `nginx -V`: version and compiled-in paths (prefix, conf path, error log path).
     public static func nginxVersion(executable: String?) -> AllowedCommand {
         AllowedCommand(program: .nginx, executable: executable, arguments: ["-V"])

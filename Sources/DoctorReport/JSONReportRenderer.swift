@@ -19,6 +19,7 @@ public enum JSONReportRenderer {
             ("evidence", .array(verdict.evidence.map(json))), ("fix", .array(verdict.fix.map(JSONText.string))),
         ]
         if let check = verdict.check { members.append(("check", .string(check))) }
+        if let cause = verdict.cause { members.append(("cause", .string(cause))) }
         return .object(members)
     }
 
@@ -29,6 +30,7 @@ public enum JSONReportRenderer {
             ("evidence", .array(finding.evidence.map(json))), ("fix", .array(finding.fix.map(JSONText.string))),
         ]
         if let route = finding.route { members.append(("route", .string(route))) }
+        if let cause = finding.cause { members.append(("cause", .string(cause))) }
         return .object(members)
     }
 

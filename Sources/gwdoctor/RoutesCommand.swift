@@ -19,7 +19,9 @@ struct RoutesCommand: AsyncParsableCommand {
     func run() async throws {
         let status = try await Terminal.guardingErrors {
             let host = try hostOptions.makeHost()
-            let facts = await FactGatherer(host: host, options: hostOptions.gatherOptions(runConfigTest: false, resolveCompiledPaths: false)).gather()
+            var options = hostOptions.gatherOptions(runConfigTest: false, resolveCompiledPaths: false)
+            options.forDiagnosis = false
+            let facts = await FactGatherer(host: host, options: options).gather()
             let rows = facts.routes.map(RouteRow.init)
             let diagnostics = facts.proxies.flatMap(\.diagnostics)
             let listenersUnknown = facts.unavailable.contains { $0.what == Unavailable.listenerTable }

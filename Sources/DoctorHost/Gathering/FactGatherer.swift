@@ -43,12 +43,19 @@ public struct FactGatherer: Sendable {
         for index in facts.routes.indices {
             facts.routes[index].servedBy = facts.servingDescription(for: facts.routes[index])
         }
+        guard options.forDiagnosis else { return facts }
         facts.windowStart = host.referenceTime.addingTimeInterval(-Double(options.sinceSeconds))
         let apps = AppServerGatherer(host: host, processes: facts.processes, listeners: facts.listeners,
                                      proxyNamespace: proxyNamespace(facts)).gather()
         facts.appServers = apps.servers
         facts.unavailable += apps.unavailable
         gatherSockets(into: &facts)
+        if let start = facts.windowStart {
+            let supervised = await SupervisorGatherer(host: host, processes: facts.processes, options: options,
+                                                      windowStart: start).gather()
+            facts.services += supervised.services
+            facts.unavailable += supervised.unavailable
+        }
         // Logs before probes: a probe through the proxy writes its own error-log line, which
         // must not become evidence of the failure it is probing.
         if let start = facts.windowStart {

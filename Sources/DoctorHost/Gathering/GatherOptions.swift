@@ -9,6 +9,9 @@ public struct GatherOptions: Sendable {
     /// Ask `nginx -V` for compiled-in paths when no master gives them. `routes` skips it:
     /// routes need no prefix, and a subprocess costs more than the rest of a small gather.
     public var resolveCompiledPaths: Bool
+    /// Gather what only a diagnosis needs (socket walks, log windows, service managers);
+    /// `routes` needs none of it.
+    public var forDiagnosis: Bool = true
     /// Probe routes directly and through the proxy (`--no-probe` turns it off).
     public var probe: Bool
     /// How far back logs are read (`--since`), in seconds.

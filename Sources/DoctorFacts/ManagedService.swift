@@ -1,0 +1,41 @@
+/// A service that runs (or should run) an app server, as its manager sees it:
+/// a supervisord program, a systemd unit, or a bare process with no manager.
+public struct ManagedService: Hashable, Codable, Sendable {
+    /// `supervisor`, `systemd`, or `none`.
+    public var manager: String
+    /// The program or unit name (`app`, `gunicorn.service`).
+    public var name: String
+    /// The manager's state word (`RUNNING`, `FATAL`, `BACKOFF`, `active`, `failed`), when known.
+    public var state: String?
+    /// The manager's description of that state (`Exited too quickly (process log may have details)`).
+    public var stateDetail: String?
+    public var pid: Int?
+    /// The command it runs, redacted.
+    public var command: [String]
+    /// Where the app server says it binds, read from that command.
+    public var binds: [AppServerBind]
+    /// The logs read for it (stdout/stderr files, an `--error-logfile`).
+    public var logFiles: [String]
+    /// Boot failures found in those logs inside the window, oldest first.
+    public var startupFailures: [StartupFailure]
+    /// Where it is defined (`/etc/supervisor/conf.d/app.conf:1`).
+    public var source: String?
+
+    public init(manager: String, name: String, state: String? = nil, stateDetail: String? = nil, pid: Int? = nil,
+                command: [String] = [], binds: [AppServerBind] = [], logFiles: [String] = [],
+                startupFailures: [StartupFailure] = [], source: String? = nil) {
+        self.manager = manager
+        self.name = name
+        self.state = state
+        self.stateDetail = stateDetail
+        self.pid = pid
+        self.command = command
+        self.binds = binds
+        self.logFiles = logFiles
+        self.startupFailures = startupFailures
+        self.source = source
+    }
+
+    /// Whether the manager says it is up (supervisor `RUNNING`, systemd `active`).
+    public var isRunning: Bool { state == "RUNNING" || state == "active" }
+}
