@@ -10,6 +10,8 @@ import Foundation
 ///   `environ[` source line in the traceback) is a missing environment variable `NAME`.
 ///   `DJANGO_SECRET_KEY` missing is reported as `missing-env-var` naming it, since the fix is
 ///   to set that variable; `missing-secret-key` is Django's *empty* `SECRET_KEY`.
+/// - django-environ `ImproperlyConfigured: Set the NAME environment variable` and python-decouple
+///   `UndefinedValueError: NAME not found. …` are missing environment variables too.
 /// - `ModuleNotFoundError: No module named 'X'`:
 ///   - **bad settings module** when the traceback's last real (non-`<frozen …>`) frames are
 ///     `django/conf/__init__.py` followed by `importlib/__init__.py` (Django's `Settings`
@@ -86,12 +88,21 @@ enum AppServerLogClassifier {
                 return Classified(cause: .importError, detail: from.flatMap { quoted($0, "'") })
             }
             return Classified(cause: .importError, detail: nil)
+        case "UndefinedValueError":
+            // python-decouple: "NAME not found. Declare it as envvar or define a default value."
+            if let end = message.range(of: " not found") {
+                let variable = message[..<end.lowerBound]
+                if !variable.isEmpty, !variable.contains(" ") { return Classified(cause: .missingEnvVar, detail: String(variable)) }
+            }
+            return Classified(cause: .missingEnvVar, detail: nil)
         case "ImproperlyConfigured":
-            if message.contains("SECRET_KEY") { return Classified(cause: .missingSecretKey, detail: "SECRET_KEY") }
             // django-environ: "Set the DATABASE_URL environment variable"
             if message.hasPrefix("Set the "), message.hasSuffix(" environment variable") {
                 let variable = message.dropFirst("Set the ".count).dropLast(" environment variable".count)
                 return Classified(cause: .missingEnvVar, detail: String(variable))
+            }
+            if message.contains("SECRET_KEY setting must not be empty") {
+                return Classified(cause: .missingSecretKey, detail: "SECRET_KEY")
             }
             return Classified(cause: .other, detail: nil)
         case "OperationalError", "ProgrammingError", "InterfaceError":

@@ -189,6 +189,25 @@ struct AppServerLogTests {
         #expect(known.first?.program == "unknown")
     }
 
+    // Site copy with LAB_ENV_LIB=environ (settings: `environ.Env()("DJANGO_SECRET_KEY")`,
+    // django-environ 0.14.0 from PyPI on PYTHONPATH), DJANGO_SECRET_KEY unset, -w 1. The KeyError
+    // is chained into django-environ's ImproperlyConfigured, which decides.
+    @Test func gunicornDjangoEnvironMissingVariable() throws {
+        let failures = try Self.run("gunicorn-django-environ-missing")
+        #expect(failures.map(\.cause) == [.missingEnvVar])
+        #expect(failures.first?.detail == "DJANGO_SECRET_KEY")
+        #expect(failures.first?.decisiveLine == "django.core.exceptions.ImproperlyConfigured: Set the DJANGO_SECRET_KEY environment variable")
+        #expect(failures.first?.exitCode == 3)
+    }
+
+    // As above with LAB_ENV_LIB=decouple (`decouple.config("DJANGO_SECRET_KEY")`, python-decouple 3.8).
+    @Test func gunicornDecoupleMissingVariable() throws {
+        let failures = try Self.run("gunicorn-decouple-missing")
+        #expect(failures.map(\.cause) == [.missingEnvVar])
+        #expect(failures.first?.detail == "DJANGO_SECRET_KEY")
+        #expect(failures.first?.decisiveLine.hasPrefix("decouple.UndefinedValueError: DJANGO_SECRET_KEY not found.") == true)
+    }
+
     // U labsite.asgi:application, DJANGO_SECRET_KEY unset.
     @Test func uvicornMissingEnvVar() throws {
         let failures = try Self.run("uvicorn-missing-env")
