@@ -14,6 +14,7 @@ public enum CheckCatalog {
         UpstreamGroupDownCheck(),
         BacklogFullCheck(),
         TargetUnresolvableCheck(),
+        AppStartupCrashCheck(),
     ]
 
     /// The check with this id, if any.

@@ -51,23 +51,8 @@ extension LabTests {
             return findings.first { $0["check"] as? String == "app-startup-crash" }?["cause"] as? String
         }
 
-        /// Whether the gwdoctor under test has the `app-startup-crash` check yet
-        /// (`gwdoctor checks app-startup-crash` exits 0).
-        private func doctorHasStartupCheck() async throws -> Bool {
-            try await Lab.runDoctorOffline(["checks", "app-startup-crash"], timeout: .seconds(30)).exitCode == 0
-        }
-
         /// critical, startup, app-startup-crash, and a finding whose `cause` is one of `causes`.
-        ///
-        /// Until gwdoctor ships the check (`gwdoctor checks app-startup-crash` fails), only
-        /// the fault is asserted and the verdict is printed: the assertion turns itself on
-        /// with the check.
         private func expectStartupCrash(_ lab: Lab, causes: Set<String>, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-            guard try await doctorHasStartupCheck() else {
-                let run = try await lab.diagnose()
-                print("startup scenario \(lab.name): gwdoctor has no app-startup-crash check yet; verdict not asserted:\n\(run.stdout)")
-                return
-            }
             let (run, report) = try await diagnoseReport(lab, sourceLocation: sourceLocation)
             expectVerdict(run, report, status: "critical", layer: "startup", check: "app-startup-crash",
                           sourceLocation: sourceLocation)

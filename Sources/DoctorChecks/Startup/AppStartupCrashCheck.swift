@@ -105,8 +105,10 @@ public struct AppStartupCrashCheck: Check {
             ["Give SECRET_KEY (or the variable your settings read it from) a non-empty value in \(environment)"]
         case .badSettingsModule:
             ["Point DJANGO_SETTINGS_MODULE at a module that exists under the app directory (it names \(detail))"]
+        case .importError where detail.contains("/") || detail.contains(":"):
+            ["Fix the error at \(detail) (a syntax error or failing import in the app's code), then check it with the service's interpreter before restarting"]
         case .importError:
-            ["Fix the import error in the app (\(detail)); reproduce with the service's interpreter: python -c 'import \(detail)' in \(service.command.first.map { "the directory of \($0)" } ?? "the app directory")"]
+            ["Fix the import error in the app (\(detail)); reproduce with the service's interpreter in the app directory: python -c 'import \(detail)'"]
         case .missingPackage:
             ["Install \(detail) into the virtualenv the service runs (\(service.command.first ?? "its python")): VENV/bin/pip install -r requirements.txt"]
         case .missingAttribute:
