@@ -46,6 +46,17 @@ import Testing
         #expect(AppStartupCrashCheck().run(healthy).isEmpty)
     }
 
+    @Test func aCrashNoRoutePointsAtIsOnlyAWarning() {
+        var other = service(state: "FATAL", failures: [keyError])
+        other.binds = [AppServerBind(endpoint: .tcp(host: "127.0.0.1", port: 9100), raw: "127.0.0.1:9100", source: "command line")]
+        var facts = Facts(routes: [route])
+        facts.services = [other]
+        let finding = AppStartupCrashCheck().run(facts).first
+        #expect(finding?.severity == .warning)
+        #expect(finding?.route == nil)
+        #expect(finding?.summary.contains("no route diagnosed here points at it") == true)
+    }
+
     @Test func secretValuesNeverReachTheFinding() {
         let leaky = StartupFailure(cause: .databaseUnreachable, detail: "127.0.0.1:5433",
                                    decisiveLine: "OperationalError: could not connect: postgres://app:hunter2@127.0.0.1:5433/app",

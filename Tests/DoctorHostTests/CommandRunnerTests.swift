@@ -39,7 +39,7 @@ struct CommandRunnerTests {
         #expect(result.failure == "timed out after 0.5s")
         #expect(result.exitCode == nil)
         // Generous: the wall clock includes resuming on a cooperative pool other tests share.
-        #expect(elapsed < .seconds(8))
+        #expect(elapsed < .seconds(30), "a hang, not scheduling noise")
         let pids = result.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
         #expect(pids.count == 2, "partial output before the deadline is kept")
         for pid in pids {

@@ -52,7 +52,11 @@ public struct AppStartupCrashCheck: Check {
             let summary = up
                 ? "\(failure.program) (\(service.manager) \(service.name)) failed to boot \(failure.occurrences) time(s) in the window (\(what)) but runs now"
                 : "\(failure.program) (\(service.manager) \(service.name)) crashes on boot: \(what)"
-            return Finding(check: id, layer: layer, severity: up ? .warning : .critical, summary: summary,
+            // A crash of a service no diagnosed route points at is a real problem, but not
+            // this proxy's 502: report it without letting it take over the verdict.
+            let severity: Severity = up || route == nil ? .warning : .critical
+            let scopedSummary = route == nil && !facts.routes.isEmpty ? summary + " (no route diagnosed here points at it)" : summary
+            return Finding(check: id, layer: layer, severity: severity, summary: scopedSummary,
                            route: route?.label, evidence: evidence, fix: fix(failure, service: service, facts: facts),
                            cause: failure.cause.rawValue)
         }

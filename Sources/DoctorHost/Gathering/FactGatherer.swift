@@ -52,7 +52,7 @@ public struct FactGatherer: Sendable {
         gatherSockets(into: &facts)
         if let start = facts.windowStart {
             let supervised = await SupervisorGatherer(host: host, processes: facts.processes, options: options,
-                                                      windowStart: start).gather()
+                                                      windowStart: start, proxyNamespace: proxyNamespace(facts)).gather()
             facts.services += supervised.services
             facts.unavailable += supervised.unavailable
         }

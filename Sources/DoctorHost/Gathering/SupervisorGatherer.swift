@@ -10,6 +10,9 @@ struct SupervisorGatherer: Sendable {
     let processes: [ProcessRecord]
     let options: GatherOptions
     let windowStart: Date
+    /// The proxy's network namespace: a supervisord in another one (another site's
+    /// container or lab) is not managing this proxy's upstreams. `nil` keeps them all.
+    var proxyNamespace: String?
 
     static let defaultConfigs = ["/etc/supervisor/supervisord.conf", "/etc/supervisord.conf"]
     static let maxConfigBytes = 1 << 20
@@ -18,9 +21,11 @@ struct SupervisorGatherer: Sendable {
         var unavailable: [Unavailable] = []
         var configs: [String] = []
         for process in processes where process.cmdline.contains(where: { $0.hasSuffix("supervisord") || $0.hasPrefix("supervisord") }) {
+            if let proxyNamespace, let namespace = process.netNamespace, namespace != proxyNamespace { continue }
             configs.append(Self.configPath(process.cmdline, cwd: process.cwd) ?? Self.defaultConfigs[0])
         }
-        if configs.isEmpty, let existing = Self.defaultConfigs.first(where: { (try? host.status($0, followLinks: true)) != nil }) {
+        let othersRun = processes.contains { $0.cmdline.contains(where: { $0.hasSuffix("supervisord") }) }
+        if configs.isEmpty, !othersRun, let existing = Self.defaultConfigs.first(where: { (try? host.status($0, followLinks: true)) != nil }) {
             configs.append(existing)
         }
         var services: [ManagedService] = []
