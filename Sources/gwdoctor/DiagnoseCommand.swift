@@ -28,7 +28,7 @@ struct DiagnoseCommand: AsyncParsableCommand {
             let facts = await FactGatherer(host: host, options: hostOptions.gatherOptions(runConfigTest: true, probe: !noProbe, sinceSeconds: since.seconds)).gather()
             let diagnosis = VerdictRanker.diagnose(facts)
             let report = Report(status: diagnosis.status, verdict: diagnosis.verdict, findings: diagnosis.findings,
-                                routes: facts.routes.map(RouteRow.init), unavailable: facts.unavailable)
+                                routes: facts.routes.map(RouteRow.init), unavailable: facts.unavailable).redacted()
             switch format {
             case .json: Terminal.write(JSONReportRenderer.render(report) + "\n")
             case .text: Terminal.write(TextReportRenderer(colour: Terminal.wantsColour).render(report))

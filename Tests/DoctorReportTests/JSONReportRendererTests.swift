@@ -90,3 +90,20 @@ import Testing
         #expect(viaEncoder == viaWriter)
     }
 }
+
+@Suite struct ReportRedactionTests {
+    @Test func everyPrintedTextIsRedacted() {
+        let finding = Finding(check: "proxy-down", layer: .proxy, severity: .critical,
+                              summary: "master runs with DATABASE_URL=postgres://app:hunter2@db/app",
+                              evidence: [Evidence(kind: .process, text: "nginx -g 'env API_TOKEN=abc123;'", source: "ps")],
+                              fix: ["export SECRET_KEY=s3cr3t and restart"])
+        let report = Report(status: .critical,
+                            verdict: Verdict(layer: .proxy, check: "proxy-down", summary: finding.summary,
+                                             evidence: finding.evidence, fix: finding.fix),
+                            findings: [finding], routes: [], unavailable: [Unavailable(what: "x", reason: "password=pw1")]).redacted()
+        let json = JSONReportRenderer.render(report)
+        for secret in ["hunter2", "abc123", "s3cr3t", "pw1"] { #expect(!json.contains(secret), "\(secret) printed") }
+        #expect(json.contains("proxy-down"))
+        #expect(json.contains(Redactor.mask))
+    }
+}
