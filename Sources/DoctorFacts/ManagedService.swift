@@ -1,3 +1,5 @@
+import Foundation
+
 /// A service that runs (or should run) an app server, as its manager sees it:
 /// a supervisord program, a systemd unit, or a bare process with no manager.
 public struct ManagedService: Hashable, Codable, Sendable {
@@ -20,6 +22,19 @@ public struct ManagedService: Hashable, Codable, Sendable {
     public var startupFailures: [StartupFailure]
     /// Where it is defined (`/etc/supervisor/conf.d/app.conf:1`).
     public var source: String?
+    /// Its start settings resolved against the host, for the static unit and env checks.
+    public var definition: ServiceDefinition?
+    /// Restarts the manager counted (systemd `NRestarts`), when it counts them.
+    public var restarts: Int?
+    /// systemd `Result=` (`success`, `exit-code`, `signal`, `oom-kill`, `start-limit-hit`, `timeout`).
+    public var result: String?
+    /// The main process's last exit status (systemd `ExecMainStatus`, supervisor's `exit status N`).
+    public var exitStatus: Int?
+    /// When the manager last saw it become active / inactive.
+    public var activeSince: Date?
+    public var inactiveSince: Date?
+    /// Its processes killed in the window (OOM, worker timeout, signal), oldest first.
+    public var kills: [WorkerKill] = []
 
     public init(manager: String, name: String, state: String? = nil, stateDetail: String? = nil, pid: Int? = nil,
                 command: [String] = [], binds: [AppServerBind] = [], logFiles: [String] = [],
@@ -34,6 +49,7 @@ public struct ManagedService: Hashable, Codable, Sendable {
         self.logFiles = logFiles
         self.startupFailures = startupFailures
         self.source = source
+        self.definition = nil
     }
 
     /// Whether the manager says it is up (supervisor `RUNNING`, systemd `active`).
