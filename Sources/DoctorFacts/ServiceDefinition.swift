@@ -25,6 +25,16 @@ public struct ServiceDefinition: Hashable, Codable, Sendable {
     public var restart: ServiceSetting?
     /// `DJANGO_SETTINGS_MODULE` (not a secret, so its value is kept) and what it resolves to.
     public var settingsModule: SettingsModuleReference?
+    /// The interpreter of `executable`'s `#!` line (a virtualenv's `bin/python`), when it is a script:
+    /// a moved or rebuilt virtualenv leaves `bin/gunicorn` in place with a dangling interpreter.
+    public var interpreter: ServicePath?
+    /// The directories holding the unix sockets the service binds, stat'ed now.
+    public var socketDirectories: [ServicePath] = []
+    /// Why the app looks like Django (`DJANGO_SETTINGS_MODULE set at …`, `manage.py in /srv/app`,
+    /// `mysite/wsgi.py imports django`); empty when nothing says so.
+    public var djangoMarkers: [String] = []
+    /// How the settings module sets `SECRET_KEY`, when its file (or a module it star-imports) was read.
+    public var secretKeySetting: SecretKeySetting?
 
     public init(executable: ServicePath? = nil, workingDirectory: ServicePath? = nil,
                 environmentFiles: [ServiceEnvironmentFile] = [], environment: [ServiceEnvironmentVariable] = [],
@@ -41,6 +51,8 @@ public struct ServiceDefinition: Hashable, Codable, Sendable {
         self.bootCreatedDirectories = bootCreatedDirectories
         self.restart = restart
         self.settingsModule = settingsModule
+        self.interpreter = nil
+        self.secretKeySetting = nil
     }
 
     /// Every variable name the service gets: inline ones, then env files' keys.
@@ -139,5 +151,29 @@ public struct SettingsModuleReference: Hashable, Codable, Sendable {
         self.searchDirectory = searchDirectory
         self.foundFile = foundFile
         self.exists = exists
+    }
+}
+
+/// Where a Django settings module takes `SECRET_KEY` from (the value itself is never kept).
+public struct SecretKeySetting: Hashable, Codable, Sendable {
+    public enum Source: String, Hashable, Codable, Sendable {
+        /// Read from the environment (`os.environ[...]`, `os.getenv`, `env(...)`, `config(...)`).
+        case environment
+        /// A string literal in the settings file: the environment does not matter.
+        case literal
+        /// Something else (a file read, a function call): not decidable statically.
+        case other
+    }
+
+    public var source: Source
+    /// The variable read, when `source` is `.environment` and the line names it.
+    public var variable: String?
+    /// `file:line` of the assignment.
+    public var location: String
+
+    public init(source: Source, variable: String? = nil, location: String) {
+        self.source = source
+        self.variable = variable
+        self.location = location
     }
 }
