@@ -29,6 +29,7 @@ struct SupervisorGatherer: Sendable {
             configs.append(existing)
         }
         var services: [ManagedService] = []
+        var resolver: ServiceDefinitionResolver? // accounts are read once, when there is a program
         for config in Set(configs).sorted() {
             guard let programs = readPrograms(config, into: &unavailable), !programs.isEmpty else { continue }
             let output = await host.run(.supervisorStatus(config: config), timeout: options.commandTimeout,
@@ -39,15 +40,20 @@ struct SupervisorGatherer: Sendable {
             } else {
                 for status in SupervisorStatus.parse(output.stdout) { statuses[status.name] = status }
             }
+            if resolver == nil {
+                let (accounts, problems) = ServiceDefinitionResolver.readAccounts(host)
+                unavailable += problems
+                resolver = ServiceDefinitionResolver(host: host, accounts: accounts)
+            }
             for program in programs {
-                services.append(service(program, statuses: statuses, unavailable: &unavailable))
+                services.append(service(program, statuses: statuses, resolver: resolver, unavailable: &unavailable))
             }
         }
         return (services, unavailable)
     }
 
     private func service(_ program: SupervisorProgram, statuses: [String: SupervisorProcessStatus],
-                         unavailable: inout [Unavailable]) -> ManagedService {
+                         resolver: ServiceDefinitionResolver?, unavailable: inout [Unavailable]) -> ManagedService {
         let status = program.statusNames.lazy.compactMap { statuses[$0] }.first ?? statuses[program.name]
         let argv = program.argv ?? []
         let parsed = AppServerCommandLine.parse(argv, workingDirectory: program.directory)
@@ -55,23 +61,57 @@ struct SupervisorGatherer: Sendable {
         for file in [program.stderrLogfile, program.stdoutLogfile] {
             if case let .path(path) = file, !logs.contains(path) { logs.append(path) }
         }
+        var definition: ServiceDefinition?
+        if let resolver { definition = resolve(program, parsed: parsed, resolver: resolver, unavailable: &unavailable) }
         var failures: [StartupFailure] = []
         let reader = LogWindowReader(host: host)
         for log in logs {
             do {
                 let window = try reader.read(log, since: windowStart)
                 failures += AppServerLog.classify(lines: window.lines, source: log, firstLineNumber: window.firstLineNumber,
-                                                  program: parsed?.kind, appPackages: Self.appPackages(argv))
+                                                  program: parsed?.kind, appPackages: Self.appPackages(argv),
+                                                  settingsModule: definition?.settingsModule?.module)
             } catch {
                 if case .notFound = error { continue } // nothing logged yet
                 unavailable.append(Unavailable(what: "supervisor log \(log)", reason: error.description))
             }
         }
-        return ManagedService(manager: "supervisor", name: status?.name ?? program.name,
-                              state: status?.state, stateDetail: status?.description, pid: status?.pid,
-                              command: Redactor.redact(arguments: argv), binds: parsed?.binds ?? [], logFiles: logs,
-                              startupFailures: failures.sorted { ($0.time ?? .distantPast) < ($1.time ?? .distantPast) },
-                              source: program.location)
+        var service = ManagedService(manager: "supervisor", name: status?.name ?? program.name,
+                                     state: status?.state, stateDetail: status?.description, pid: status?.pid,
+                                     command: Redactor.redact(arguments: argv), binds: parsed?.binds ?? [], logFiles: logs,
+                                     startupFailures: failures.sorted { ($0.time ?? .distantPast) < ($1.time ?? .distantPast) },
+                                     source: program.location)
+        service.definition = definition
+        return service
+    }
+
+    /// The program's start settings as a `ServiceSpec`, resolved against the host. The section is
+    /// read again for its setting lines and `environment=` entries (emptiness, the settings module).
+    private func resolve(_ program: SupervisorProgram, parsed: ParsedAppServer?, resolver: ServiceDefinitionResolver,
+                            unavailable: inout [Unavailable]) -> ServiceDefinition {
+        let file = program.location.split(separator: ":").dropLast().joined(separator: ":")
+        let text = (try? host.readFile(file, maxBytes: Self.maxConfigBytes)).map { String(decoding: $0, as: UTF8.self) }
+        let source = text.flatMap { SupervisorProgramSources.parse($0, file: file)[program.name] } ?? SupervisorProgramSource()
+        func at(_ key: String) -> String { source.location(key, file: file) ?? program.location }
+        let environmentLocation = at("environment")
+        var spec = ServiceSpec(manager: "supervisor", command: program.argv ?? [], commandLocation: at("command"))
+        spec.workingDirectory = program.directory.map { ServiceSpec.Path($0, location: at("directory")) }
+        spec.environment = source.environment.map {
+            ServiceEnvironmentVariable(name: $0.name, isEmpty: $0.isEmpty, location: environmentLocation)
+        }
+        if let module = source.environment.last(where: { $0.settingsModule != nil })?.settingsModule {
+            spec.settingsModule = ServiceSetting(value: module, location: environmentLocation)
+        }
+        spec.user = program.user.map { ServiceSetting(value: $0, location: at("user")) }
+        // supervisor's default is `unexpected` (restart on an unexpected exit code); only an explicit value has a line.
+        spec.restart = ServiceSetting(value: program.autorestart, location: source.location("autorestart", file: file))
+        spec.unixSockets = (parsed?.binds ?? []).compactMap { bind in
+            if case let .unix(path) = bind.endpoint { return path }
+            return nil
+        }
+        let (definition, problems) = resolver.resolve(spec)
+        unavailable += problems
+        return definition
     }
 
     private func readPrograms(_ config: String, into unavailable: inout [Unavailable]) -> [SupervisorProgram]? {
