@@ -37,6 +37,29 @@ DATABASES = {
     }
 }
 
+# Faults the startup scenarios switch on (all off unless their variable is set):
+# LAB_EXTRA_APP names one more INSTALLED_APPS entry (a package the venv lacks is the
+# "uninstalled app" boot crash); LAB_DATABASE_URL (postgres://user:password@host:port/name)
+# selects Postgres instead of sqlite, e.g. a DSN to a port where nothing listens.
+if os.environ.get("LAB_EXTRA_APP"):
+    INSTALLED_APPS = INSTALLED_APPS + [os.environ["LAB_EXTRA_APP"]]
+
+if os.environ.get("LAB_DATABASE_URL"):
+    from urllib.parse import unquote, urlsplit
+
+    _url = urlsplit(os.environ["LAB_DATABASE_URL"])
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": _url.path.lstrip("/") or "labsite",
+            "USER": unquote(_url.username or ""),
+            "PASSWORD": unquote(_url.password or ""),
+            "HOST": _url.hostname or "",
+            "PORT": str(_url.port or ""),
+            "OPTIONS": {"connect_timeout": 5},
+        }
+    }
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_TZ = True
