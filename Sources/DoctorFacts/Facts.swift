@@ -21,6 +21,10 @@ public struct Facts: Codable, Sendable {
     public var socketFiles: [String: FileKind]
     /// Services (supervisord programs, systemd units, bare app servers) with their state and boot failures.
     public var services: [ManagedService] = []
+    /// Filesystems holding the stack's logs, sockets, working and temp directories, each once.
+    public var filesystems: [FilesystemUsage] = []
+    /// /proc/meminfo and pressure stall figures; `nil` when unreadable (see `unavailable`).
+    public var memory: MemoryStatus? = nil
     /// The proxy error logs' windows.
     public var errorLogs: [ErrorLogWindow]
     /// How far back logs were read.

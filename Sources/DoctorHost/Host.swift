@@ -22,6 +22,8 @@ public protocol Host: ConfigFileReader {
     func readLink(_ path: String) throws(HostError) -> String
     /// Entry names of a directory, sorted.
     func list(_ path: String) throws(HostError) -> [String]
+    /// statvfs(2) of the filesystem holding `path`: size, space left for unprivileged users, inodes.
+    func filesystemStatistics(_ path: String) throws(HostError) -> FilesystemStatistics
 
     /// The process table, with socket inodes from `/proc/PID/fd`.
     func processes() throws(HostError) -> [ProcessRecord]

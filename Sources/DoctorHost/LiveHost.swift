@@ -42,6 +42,11 @@ public struct LiveHost: Host {
         try PosixFiles.list(path)
     }
 
+    /// statvfs(2); errors map like `status`'s (ENOENT `.notFound`, EACCES `.permissionDenied`).
+    public func filesystemStatistics(_ path: String) throws(HostError) -> FilesystemStatistics {
+        try PosixFiles.filesystemStatistics(path)
+    }
+
     /// Every process in `/proc`, with user names from `/etc/passwd`. Processes that exit
     /// during the scan are left out; unreadable details (another user's cwd or fds when
     /// not root) are left empty rather than failing the scan.

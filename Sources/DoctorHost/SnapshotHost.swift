@@ -100,6 +100,12 @@ public struct SnapshotHost: Host {
         return entries
     }
 
+    /// The recorded statvfs(2); `.notRecorded` in snapshots taken before it was recorded.
+    public func filesystemStatistics(_ path: String) throws(HostError) -> FilesystemStatistics {
+        guard let record = paths[path]?.statvfs else { throw .notRecorded("filesystem usage of \(path)") }
+        return try record.replay(path)
+    }
+
     /// The recorded process table (command lines redacted).
     public func processes() throws(HostError) -> [ProcessRecord] {
         try Self.replay(processTable, what: "process table")

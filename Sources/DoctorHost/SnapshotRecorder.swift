@@ -101,6 +101,17 @@ public final class SnapshotRecorder: Host, Sendable {
         return try result.get()
     }
 
+    /// statvfs(2) through the wrapped host, recorded as `statvfs` of the path.
+    public func filesystemStatistics(_ path: String) throws(HostError) -> FilesystemStatistics {
+        let result = Result { () throws(HostError) in try inner.filesystemStatistics(path) }
+        let record: RecordedFilesystem = switch result {
+        case let .success(statistics): RecordedFilesystem(statistics: statistics)
+        case let .failure(error): RecordedFilesystem(error: RecordedError(error))
+        }
+        recording.withLock { $0.paths[path, default: PathRecord()].statvfs = record }
+        return try result.get()
+    }
+
     /// The process table; the recorded copy has its command lines redacted.
     public func processes() throws(HostError) -> [ProcessRecord] {
         let result = Result { () throws(HostError) in try inner.processes() }

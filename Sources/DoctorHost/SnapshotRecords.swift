@@ -114,8 +114,22 @@ struct PathRecord: Hashable, Codable, Sendable {
     var readlink: RecordedLink?
     var list: RecordedList?
     var content: RecordedContent?
+    /// statvfs(2) of the filesystem holding the path; absent in snapshots older than the field.
+    var statvfs: RecordedFilesystem?
 
     init() {}
+}
+
+/// A statvfs(2) result or the error it gave.
+struct RecordedFilesystem: Hashable, Codable, Sendable {
+    var statistics: FilesystemStatistics?
+    var error: RecordedError?
+
+    func replay(_ path: String) throws(HostError) -> FilesystemStatistics {
+        if let error { throw error.hostError }
+        guard let statistics else { throw .notRecorded("filesystem usage of \(path)") }
+        return statistics
+    }
 }
 
 /// `proc/processes.json` or `proc/listeners.json`: a table or the error reading it gave.

@@ -63,6 +63,11 @@ public struct FactGatherer: Sendable {
             facts.errorLogs = logs.windows
             facts.unavailable += logs.unavailable
         }
+        // Disk and memory: a full filesystem or an exhausted machine makes 502s of its own.
+        let resources = ResourceGatherer(host: host).gather(facts)
+        facts.filesystems = resources.filesystems
+        facts.memory = resources.memory
+        facts.unavailable += resources.unavailable
         if options.probe, !facts.routes.isEmpty {
             let (probes, unavailable) = await RouteProber(host: host).probe(facts.routes, proxies: facts.proxies)
             facts.routeProbes = probes
