@@ -121,9 +121,17 @@ public struct ServiceDefinitionResolver: Sendable {
             if let absolute, !searchDirectories.contains(absolute) { searchDirectories.append(absolute) }
         }
         if let workingDirectory, !searchDirectories.contains(workingDirectory) { searchDirectories.append(workingDirectory) }
+        // An installed settings package imports from the virtualenv the command runs from.
+        if let executable = definition.executable, executable.kind == .regular {
+            searchDirectories += sitePackages(ofVirtualenvHolding: executable.path, &unavailable)
+        }
 
         if let settings {
             definition.settingsModule = resolveModule(settings, in: searchDirectories, &unavailable)
+            // PYTHONPATH's value is not kept: the module may well be found through it.
+            if definition.settingsModule?.exists == false, definition.environmentNames.contains("PYTHONPATH") {
+                definition.settingsModule?.exists = nil
+            }
             definition.djangoMarkers.append("\(Self.settingsVariable) is set (\(settings.location ?? "in its environment"))")
         }
         for directory in searchDirectories where kind(directory + "/manage.py", &unavailable) == .regular {
@@ -137,8 +145,14 @@ public struct ServiceDefinitionResolver: Sendable {
             break
         }
         if let found = definition.settingsModule?.foundFile {
+            var dotenvReaders: [String] = []
             definition.secretKeySetting = secretKeySetting(found, module: definition.settingsModule?.module ?? "",
-                                                            searchDirectories: searchDirectories, &unavailable)
+                                                            searchDirectories: searchDirectories, dotenvReaders: &dotenvReaders,
+                                                            &unavailable)
+            if let reader = dotenvReaders.first {
+                definition.environmentFiles += appDotenvFiles(settingsFile: found, searchDirectories: searchDirectories,
+                                                              readBy: reader, &unavailable)
+            }
         }
         return (definition, unavailable)
     }
@@ -366,9 +380,10 @@ public struct ServiceDefinitionResolver: Sendable {
 
     /// How the settings module sets `SECRET_KEY`: its last assignment, else the modules it
     /// star-imports (`from .base import *`), at most three levels deep.
-    func secretKeySetting(_ file: String, module: String, searchDirectories: [String],
+    func secretKeySetting(_ file: String, module: String, searchDirectories: [String], dotenvReaders: inout [String],
                           _ unavailable: inout [Unavailable], depth: Int = 0) -> SecretKeySetting? {
         guard depth < 4, let text = readSource(file, &unavailable) else { return nil }
+        if Self.dotenvMarkers.contains(where: text.contains) { dotenvReaders.append(file) }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         var starImports: [String] = []
         for (index, raw) in lines.enumerated().reversed() {
@@ -397,11 +412,51 @@ public struct ServiceDefinitionResolver: Sendable {
                 absolute = imported
             }
             guard let next = moduleFile(absolute, in: searchDirectories, &unavailable) else { continue }
-            if let found = secretKeySetting(next, module: absolute, searchDirectories: searchDirectories, &unavailable, depth: depth + 1) {
+            if let found = secretKeySetting(next, module: absolute, searchDirectories: searchDirectories,
+                                            dotenvReaders: &dotenvReaders, &unavailable, depth: depth + 1) {
                 return found
             }
         }
         return nil
+    }
+
+    /// Calls that load a `.env` file into the environment at import time (django-environ,
+    /// python-dotenv, python-decouple's `config`, which reads `.env` itself).
+    static let dotenvMarkers = ["read_env(", "load_dotenv(", "from decouple", "import decouple"]
+
+    /// `.env` files the app itself loads: next to the settings file, in its parents up to the
+    /// search directory, and in the search directories. Listed as optional (nothing fails when
+    /// they are absent), with where they are loaded from, so their keys count as the environment.
+    func appDotenvFiles(settingsFile: String, searchDirectories: [String], readBy reader: String,
+                        _ unavailable: inout [Unavailable]) -> [ServiceEnvironmentFile] {
+        var directories: [String] = []
+        var directory = (settingsFile as NSString).deletingLastPathComponent
+        for _ in 0..<4 {
+            directories.append(directory)
+            if searchDirectories.contains(directory) || directory == "/" { break }
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+        directories += searchDirectories.filter { !directories.contains($0) }
+        var files: [ServiceEnvironmentFile] = []
+        for directory in directories {
+            let path = (directory == "/" ? "" : directory) + "/.env"
+            var ignored: [Unavailable] = []
+            guard kind(path, &ignored) == .regular else { continue }
+            let (file, _) = readEnvironmentFile(ServiceSpec.Path(path, optional: true, location: "loaded by \(reader)"),
+                                                dialect: .dotenv, &unavailable)
+            files.append(file)
+        }
+        return files
+    }
+
+    /// `VENV/lib/pythonX.Y/site-packages` when `executable` is `VENV/bin/NAME` of a virtualenv (`pyvenv.cfg`).
+    func sitePackages(ofVirtualenvHolding executable: String, _ unavailable: inout [Unavailable]) -> [String] {
+        let bin = (executable as NSString).deletingLastPathComponent
+        guard (bin as NSString).lastPathComponent == "bin" else { return [] }
+        let venv = (bin as NSString).deletingLastPathComponent
+        var ignored: [Unavailable] = []
+        guard kind(venv + "/pyvenv.cfg", &ignored) == .regular, let versions = try? host.list(venv + "/lib") else { return [] }
+        return versions.filter { $0.hasPrefix("python") }.map { "\(venv)/lib/\($0)/site-packages" }
     }
 
     /// The right-hand side of `SECRET_KEY = …`: a literal, or a read of a named variable.
