@@ -39,6 +39,12 @@ public protocol Host: ConfigFileReader {
 }
 
 extension Host {
+    /// A host that cannot measure filesystems (a test double) says so like a snapshot
+    /// without the record; LiveHost, SnapshotHost and SnapshotRecorder answer for real.
+    public func filesystemStatistics(_ path: String) throws(HostError) -> FilesystemStatistics {
+        throw .notRecorded("filesystem usage of \(path)")
+    }
+
     /// Listening sockets with their pids, reading the process table for the join.
     public func listeners() throws(HostError) -> [Listener] {
         try listeners(holders: processes())
