@@ -13,8 +13,23 @@ public enum CheckCatalog {
         TargetNotListeningCheck(),
         UpstreamGroupDownCheck(),
         BacklogFullCheck(),
+        DiskFullCheck(),
+        MemoryPressureCheck(),
         TargetUnresolvableCheck(),
         AppStartupCrashCheck(),
+        ExecMissingCheck(),
+        WorkingDirectoryMissingCheck(),
+        EnvironmentFileMissingCheck(),
+        ServiceUserUnknownCheck(),
+        RuntimeDirectoryMissingCheck(),
+        SecretKeyMissingCheck(),
+        SettingsModuleMissingCheck(),
+        RestartPolicyMissingCheck(),
+        ReleaseCurrentDanglingCheck(),
+        ReleasePartialCheck(),
+        ReleaseNotRestartedCheck(),
+        ReleaseVenvStaleCheck(),
+        ReleaseSocketStaleCheck(),
     ]
 
     /// The check with this id, if any.

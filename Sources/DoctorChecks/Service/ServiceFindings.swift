@@ -1,0 +1,74 @@
+import DoctorFacts
+
+/// What the static service checks share: how bad a definition problem is right now, which
+/// route it concerns, and how to name the service and its manager's commands.
+///
+/// Severity rule for every check in this folder: critical when the service is down now and
+/// a route diagnosed here points at it (the problem explains the 502); a warning otherwise
+/// (it runs now, or its state is unknown, or no route points at it): the problem bites at
+/// the next start, restart or reboot.
+enum ServiceFindings {
+    /// Findings of the proxy-side checks that a service that cannot start explains.
+    static let explainedChecks: Set<String> = ["target-not-listening", "socket-missing", "socket-stale", "upstream-group-down"]
+
+    /// The first route whose target is one of the service's binds.
+    static func route(for service: ManagedService, in facts: Facts) -> Route? {
+        facts.routes.first { route in
+            route.target.endpoints.contains { target in service.binds.contains { $0.endpoint == target } }
+        }
+    }
+
+    /// The manager says the service is not up (a state it reported, other than running/starting).
+    static func isDown(_ service: ManagedService) -> Bool {
+        guard let state = service.state else { return false }
+        return !service.isRunning && !["STARTING", "activating", "reloading"].contains(state)
+    }
+
+    static func severity(_ service: ManagedService, facts: Facts) -> Severity {
+        isDown(service) && route(for: service, in: facts) != nil ? .critical : .warning
+    }
+
+    /// `supervisor program app`, `systemd unit app.service`.
+    static func name(_ service: ManagedService) -> String {
+        service.manager == "systemd" ? "systemd unit \(service.name)" : "\(service.manager) program \(service.name)"
+    }
+
+    /// What happens when the problem bites, by state.
+    static func when(_ service: ManagedService) -> String {
+        if isDown(service) { return "it is \(service.state ?? "down") now" }
+        if service.isRunning { return "it runs now, but the next start will fail" }
+        return "its next start will fail"
+    }
+
+    static func restartCommand(_ service: ManagedService) -> String {
+        switch service.manager {
+        case "systemd": "systemctl daemon-reload && systemctl restart \(service.name)"
+        case "supervisor": "supervisorctl reread && supervisorctl update \(service.name.split(separator: ":").first.map(String.init) ?? service.name)"
+        default: "restart \(service.name)"
+        }
+    }
+
+    static func stateEvidence(_ service: ManagedService) -> Evidence? {
+        guard let state = service.state else { return nil }
+        let command = service.manager == "systemd" ? "systemctl status \(service.name)" : "supervisorctl status \(service.name)"
+        return Evidence(kind: .service, text: "\(service.manager) \(service.name): \(state)" + (service.stateDetail.map { " (\($0))" } ?? ""),
+                        source: command)
+    }
+
+    /// The setting's name in this manager's config (`command=` / `ExecStart=`).
+    static func setting(_ service: ManagedService, systemd: String, supervisor: String) -> String {
+        service.manager == "systemd" ? systemd : supervisor
+    }
+
+    /// A finding for `service` with the shared severity, route and state evidence.
+    static func finding(_ check: any Check, _ service: ManagedService, facts: Facts, summary: String,
+                        evidence: [Evidence], fix: [String], severity: Severity? = nil) -> Finding {
+        let route = route(for: service, in: facts)
+        var evidence = evidence
+        if let state = stateEvidence(service) { evidence.append(state) }
+        var fix = fix
+        fix.append("Then apply it: \(restartCommand(service)), and probe the app directly before the proxy")
+        return Finding(check: check.id, layer: check.layer, severity: severity ?? self.severity(service, facts: facts),
+                       summary: summary, route: route?.label, evidence: evidence, fix: fix)
+    }
+}
