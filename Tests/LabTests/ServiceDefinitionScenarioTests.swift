@@ -113,8 +113,10 @@ extension LabTests {
                 program.directory = "\(lab.directory)/release-gone"
                 try await lab.startSupervisord(programs: [program])
                 try await expectFatal(lab)
-                let chdir = try await lab.waitForLogLine(lab.supervisordLog, containingAll: ["couldn't chdir", "release-gone"])
-                    ?? lab.waitForLogLine(lab.programStderrLog(app), containingAll: ["couldn't chdir", "release-gone"])
+                var chdir = try await lab.waitForLogLine(lab.supervisordLog, containingAll: ["couldn't chdir", "release-gone"])
+                if chdir == nil {
+                    chdir = try await lab.waitForLogLine(lab.programStderrLog(app), containingAll: ["couldn't chdir", "release-gone"])
+                }
                 #expect(chdir != nil, "supervisord.log:\n\(lab.tail(lab.supervisordLog))\nstderr:\n\(lab.tail(lab.programStderrLog(app)))")
                 let site = try await startNginx(lab)
                 try await traffic(lab, site, expect: 502)

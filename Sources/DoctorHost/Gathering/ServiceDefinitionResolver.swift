@@ -281,14 +281,18 @@ public struct ServiceDefinitionResolver: Sendable {
     /// supervisor `environment=` value (`A=1 "DJANGO_SETTINGS_MODULE=x.y"`, `A="1",DJANGO_SETTINGS_MODULE="x.y"`).
     public static func settingsModule(inAssignments text: String) -> String? {
         guard let range = text.range(of: settingsVariable + "=") else { return nil }
+        // `"NAME=value"` (systemd quotes the whole assignment): that quote closes the value.
+        var outerQuote: Character?
         if range.lowerBound > text.startIndex {
             let before = text[text.index(before: range.lowerBound)]
             guard before == " " || before == "\t" || before == "," || before == "\"" || before == "'" else { return nil }
+            if before == "\"" || before == "'" { outerQuote = before }
         }
         let rest = text[range.upperBound...]
         var value = ""
         var quote: Character?
         for character in rest {
+            if quote == nil, character == outerQuote { break }
             if let open = quote {
                 if character == open { quote = nil } else { value.append(character) }
                 continue
