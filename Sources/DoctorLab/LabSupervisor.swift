@@ -102,6 +102,31 @@ extension Lab {
                                  startretries: startretries, startsecs: startsecs)
     }
 
+    /// Uvicorn from the venv as a supervised program: `command=uvicorn --app-dir labsite
+    /// --host H --port P APP` (or `--uds PATH`), `directory=labsite`, the same
+    /// `environment=` as `gunicornProgram` (`environment` overrides it, `nil` removes).
+    /// Uvicorn logs to stderr (there is no log-file option), so its boot traceback lands in
+    /// the program's stderr_logfile.
+    public func uvicornProgram(name: String = "app", bind: Bind, app: String = "labsite.asgi:application",
+                               extraArgs: [String] = [], environment overrides: [String: String?] = [:],
+                               startsecs: Int = 2, startretries: Int = 3) -> SupervisedProgram {
+        var environment = [
+            "DJANGO_SETTINGS_MODULE": "labsite.settings",
+            "DJANGO_SECRET_KEY": Lab.djangoSecretKey,
+            "LAB_DATA_DIR": dataDirectory,
+            "PYTHONUNBUFFERED": "1",
+        ]
+        for (key, value) in overrides { environment[key] = value }
+        var command = ["\(venv)/bin/uvicorn", "--app-dir", labsite]
+        switch bind {
+        case let .tcp(host, port): command += ["--host", host, "--port", String(port)]
+        case let .unix(path): command += ["--uds", path]
+        }
+        command += extraArgs + [app]
+        return SupervisedProgram(name: name, command: command, directory: labsite, environment: environment,
+                                 startretries: startretries, startsecs: startsecs)
+    }
+
     /// The complete supervisord.conf for `programs`: socket, log, pid file and every
     /// program log under the lab directory, so nothing touches /etc/supervisor or the
     /// system's supervisord.

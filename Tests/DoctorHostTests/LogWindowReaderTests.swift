@@ -56,4 +56,21 @@ struct LogWindowReaderTests {
         #expect(window.cutShort)
         #expect(window.lines.count < 2000 && !window.lines.isEmpty)
     }
+
+    @Test func aLogWithoutTimesCountsByItsModificationTime() throws {
+        // Uvicorn's boot crash on stderr, as supervisord captured it: no line has a time.
+        let dir = try TemporaryDirectory()
+        let text = "Traceback (most recent call last):\n  File \"<frozen os>\", line 679, in __getitem__\nKeyError: 'DJANGO_SECRET_KEY'\n"
+        let path = try dir.write("app.err.log", text)
+        let now = Date()
+        let recent = try LogWindowReader(host: LiveHost()).read(path, since: now.addingTimeInterval(-900))
+        #expect(recent.lines.count == 3)
+        #expect(recent.firstLineNumber == 1)
+        // Last written two hours ago: outside a 15-minute window.
+        var times = [timespec(tv_sec: Int(now.timeIntervalSince1970) - 7200, tv_nsec: 0),
+                     timespec(tv_sec: Int(now.timeIntervalSince1970) - 7200, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        let old = try LogWindowReader(host: LiveHost()).read(path, since: now.addingTimeInterval(-900))
+        #expect(old.lines.isEmpty)
+    }
 }

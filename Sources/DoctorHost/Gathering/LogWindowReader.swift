@@ -39,6 +39,14 @@ public struct LogWindowReader: Sendable {
             let cutFirst = tail.offset > 0 && !lines.isEmpty
             if cutFirst { lines.removeFirst() }
             let firstStamp = lines.lazy.compactMap { LogTimestamp.parse($0) }.first
+            if firstStamp == nil {
+                // No line carries a time (Uvicorn's default format, a bare traceback on
+                // stderr): the lines cannot place the window, so the file's modification
+                // time does. Written inside the window, its tail counts whole.
+                let modified = (try? host.status(path, followLinks: true))?.modified
+                let inside = modified.map { $0 >= start.timeIntervalSince1970 } ?? false
+                return Window(path: path, lines: inside ? lines : [], firstLineNumber: tail.offset == 0 ? 1 : nil, cutShort: false)
+            }
             let reachedWindowStart = firstStamp.map { $0 < start } ?? false
             if tail.offset == 0 || reachedWindowStart || size >= maxBytes {
                 // Lines before the first stamp inside the window (old lines, or continuation

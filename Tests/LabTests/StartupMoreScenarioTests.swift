@@ -1,0 +1,182 @@
+import DoctorLab
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// More startup scenarios (issue 4, item 7): Uvicorn under a real supervisord (healthy,
+/// and a boot crash), an uninstalled app in INSTALLED_APPS, a Postgres database that
+/// does not answer, and a bare Gunicorn (no manager) whose only trace is its log file.
+///
+/// As in `StartupScenarioTests`, each test first proves its fault (supervisorctl's state,
+/// nginx's 502, the program log's decisive line), then asserts the verdict's status,
+/// layer, check and the finding's `cause`.
+extension LabTests {
+    @Suite("Startup scenarios, more")
+    struct StartupMoreScenario {
+        private let app = "app"
+        private let bind = Bind.tcp(8000)
+        /// A DSN to the namespace's loopback where nothing listens. Its password must never
+        /// reach gwdoctor's output or a snapshot.
+        private static let databasePassword = "lab-pg-pw-0451"
+        private static let databaseURL = "postgres://labsite:\(databasePassword)@127.0.0.1:5432/labsite"
+
+        private func startNginx(_ lab: Lab) async throws -> NginxSite {
+            let site = NginxSite(upstream: bind)
+            try lab.writeNginxConfig(site)
+            try await lab.startNginx()
+            return site
+        }
+
+        private func traffic(_ lab: Lab, _ site: NginxSite, expect status: Int,
+                             sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            let results = try await lab.generateTraffic(site.listen, path: "/health/", count: 3)
+            for result in results {
+                #expect(result.status == status, "through nginx: expected \(status), got \(result)\n\(lab.logs())",
+                        sourceLocation: sourceLocation)
+            }
+        }
+
+        /// A line of `path` holding every one of `needles`.
+        private func expectLogLine(_ lab: Lab, _ path: String, _ needles: [String],
+                                   sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            let line = try await lab.waitForLogLine(path, containingAll: needles)
+            #expect(line != nil, "no line with \(needles) in \(path):\n\(lab.tail(path, lines: 60))", sourceLocation: sourceLocation)
+        }
+
+        /// The app-startup-crash finding, from the raw JSON (`cause` is not in `ReportJSON`).
+        private func startupFinding(_ run: DoctorRun) -> [String: Any]? {
+            guard let json = try? run.json(), let findings = json["findings"] as? [[String: Any]] else { return nil }
+            return findings.first { $0["check"] as? String == "app-startup-crash" }
+        }
+
+        /// `status`, startup, app-startup-crash, and a finding whose `cause` is one of `causes`;
+        /// returns the finding.
+        @discardableResult
+        private func expectStartupCrash(_ lab: Lab, status: String = "critical", causes: Set<String>,
+                                        sourceLocation: SourceLocation = #_sourceLocation) async throws -> (DoctorRun, [String: Any]?) {
+            let (run, report) = try await diagnoseReport(lab, sourceLocation: sourceLocation)
+            expectVerdict(run, report, status: status, layer: "startup", check: "app-startup-crash", sourceLocation: sourceLocation)
+            let finding = startupFinding(run)
+            #expect(finding?["layer"] as? String == "startup", "\(run)", sourceLocation: sourceLocation)
+            let cause = finding?["cause"] as? String
+            #expect(cause.map(causes.contains) == true,
+                    "cause: expected one of \(causes.sorted()), got \(cause ?? "none")\n\(run)", sourceLocation: sourceLocation)
+            if let cause { print("startup scenario \(lab.name): cause \(cause)") }
+            return (run, finding)
+        }
+
+        /// supervisord gave up on the program (FATAL), and nothing listens on `bind`.
+        private func expectGaveUp(_ lab: Lab, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            let status = try await lab.waitForProgramState(app, states: ["FATAL"], timeout: .seconds(90))
+            #expect(status.state == "FATAL", "\(status)", sourceLocation: sourceLocation)
+            let gaveUp = try await lab.waitForLogLine(lab.supervisordLog, containingAll: ["gave up: \(app) entered FATAL state"])
+            #expect(gaveUp != nil, "supervisord.log:\n\(lab.tail(lab.supervisordLog))", sourceLocation: sourceLocation)
+            #expect(try await lab.connectError(bind) == ECONNREFUSED, "nothing may listen on \(bind) once \(app) is FATAL",
+                    sourceLocation: sourceLocation)
+        }
+
+        // MARK: Uvicorn under supervisord
+
+        @Test("healthy nginx → uvicorn under supervisord: ok, layer none")
+        func uvicornHealthy() async throws {
+            try await withScenarioLab("start-uv-healthy", directory: scenarioDirectory("startup-healthy-uvicorn-supervised")) { lab in
+                try await lab.startSupervisord(programs: [lab.uvicornProgram(name: app, bind: bind)])
+                let status = try await lab.waitForProgramState(app, states: ["RUNNING"])
+                #expect(status.detail.contains("pid "), "\(status)")
+                try await lab.waitUntilHealthy(bind)
+                try await expectLogLine(lab, lab.programStderrLog(app), ["Uvicorn running on http://127.0.0.1:8000"])
+                let site = try await startNginx(lab)
+                try await traffic(lab, site, expect: 200)
+
+                let (run, report) = try await diagnoseReport(lab)
+                expectVerdict(run, report, status: "ok", layer: "none", check: nil)
+                #expect(report.finding("app-startup-crash") == nil, "\(run)")
+                try await captureIfAsked(lab, "startup-healthy-uvicorn-supervised")
+            }
+        }
+
+        @Test("uvicorn under supervisord without DJANGO_SECRET_KEY: critical, startup, app-startup-crash (missing-env-var)")
+        func uvicornMissingSecretKey() async throws {
+            try await withScenarioLab("start-uv-no-secret", directory: scenarioDirectory("startup-uvicorn-missing-secret-key")) { lab in
+                try await lab.startSupervisord(programs: [
+                    lab.uvicornProgram(name: app, bind: bind, environment: ["DJANGO_SECRET_KEY": nil]),
+                ])
+                #expect(!lab.tail(lab.supervisordConfigPath, lines: 200).contains("DJANGO_SECRET_KEY"))
+                try await expectGaveUp(lab)
+                try await expectLogLine(lab, lab.programStderrLog(app), ["KeyError: 'DJANGO_SECRET_KEY'"])
+                let site = try await startNginx(lab)
+                try await traffic(lab, site, expect: 502)
+
+                let (run, finding) = try await expectStartupCrash(lab, causes: ["missing-env-var"])
+                let summary = finding?["summary"] as? String ?? ""
+                #expect(summary.contains("uvicorn") && summary.contains("DJANGO_SECRET_KEY"), "\(run)")
+                try await captureIfAsked(lab, "startup-uvicorn-missing-secret-key")
+            }
+        }
+
+        // MARK: Uninstalled app
+
+        @Test("INSTALLED_APPS names rest_framework, not installed: critical, startup, app-startup-crash (missing-package)")
+        func uninstalledApp() async throws {
+            try await withScenarioLab("start-no-app", directory: scenarioDirectory("startup-uninstalled-app")) { lab in
+                // The fault is real only while the venv lacks the package.
+                let probe = try await lab.runInNamespace([lab.python, "-c", "import rest_framework"], timeout: .seconds(30))
+                #expect(probe.exitCode != 0, "rest_framework is installed in \(lab.venv): the scenario needs it absent")
+                try await lab.startSupervisord(programs: [
+                    lab.gunicornProgram(name: app, bind: bind, environment: ["LAB_EXTRA_APP": "rest_framework"]),
+                ])
+                try await expectGaveUp(lab)
+                // Django 5.2's apps.populate imports each INSTALLED_APPS entry.
+                try await expectLogLine(lab, lab.programStderrLog(app), ["ModuleNotFoundError: No module named 'rest_framework'"])
+                #expect(lab.tail(lab.programStderrLog(app), lines: 400).contains("django/apps/config.py"),
+                        "the import comes from Django's app registry")
+                let site = try await startNginx(lab)
+                try await traffic(lab, site, expect: 502)
+
+                let (run, finding) = try await expectStartupCrash(lab, causes: ["missing-package"])
+                #expect((finding?["summary"] as? String ?? "").contains("rest_framework"), "\(run)")
+                try await captureIfAsked(lab, "startup-uninstalled-app")
+            }
+        }
+
+        // MARK: Database unreachable
+
+        @Test("Postgres DSN to a closed port, migrations checked at boot: critical, startup, app-startup-crash (database-unreachable)")
+        func databaseUnreachable() async throws {
+            try await withScenarioLab("start-db-down", directory: scenarioDirectory("startup-database-unreachable")) { lab in
+                // Nothing listens on the database port in the lab's namespace.
+                #expect(try await lab.connectError(.tcp(5432)) == ECONNREFUSED)
+                // startsecs=10: the migration check's imports make a failing boot take more
+                // than supervisord's usual 2 s on a busy machine, and a start that lived past
+                // startsecs counts as good, so supervisord would restart it forever instead
+                // of giving up (seen: STARTING → RUNNING → STARTING …).
+                try await lab.startSupervisord(programs: [
+                    lab.gunicornProgram(name: app, bind: bind, environment: [
+                        "LAB_DATABASE_URL": Self.databaseURL, "LAB_CHECK_MIGRATIONS": "1",
+                    ], startsecs: 10),
+                ])
+                try await expectGaveUp(lab)
+                try await expectLogLine(lab, lab.programStderrLog(app),
+                                        ["OperationalError", "connection to server at \"127.0.0.1\", port 5432 failed: Connection refused"])
+                #expect(lab.tail(lab.programStderrLog(app), lines: 400).contains("probe/apps.py"), "the boot-time migration check connects")
+                let site = try await startNginx(lab)
+                try await traffic(lab, site, expect: 502)
+
+                let (run, finding) = try await expectStartupCrash(lab, causes: ["database-unreachable"])
+                #expect((finding?["summary"] as? String ?? "").contains("127.0.0.1:5432"), "the detail names host:port\n\(run)")
+                #expect(!run.stdout.contains(Self.databasePassword) && !run.stderr.contains(Self.databasePassword),
+                        "the DSN's password leaked into the report")
+                try await captureIfAsked(lab, "startup-database-unreachable", exampleName: "database-unreachable")
+                for destination in [Lab.fixtureDestination("startup-database-unreachable", repositoryRoot: lab.repositoryRoot),
+                                    "\(lab.repositoryRoot)/Examples/database-unreachable"]
+                    where (Lab.capturesFixtures && destination.contains("Fixtures")) || (Lab.capturesExamples && destination.contains("Examples")) {
+                    let grep = try await Lab.runCommand(["grep", "-rl", Self.databasePassword, destination], timeout: .seconds(10))
+                    #expect(grep.exitCode == 1, "the DSN's password is in the snapshot: \(grep.stdout)")
+                }
+            }
+        }
+    }
+}
