@@ -21,6 +21,9 @@ public struct Facts: Codable, Sendable {
     public var socketFiles: [String: FileKind]
     /// Services (supervisord programs, systemd units, bare app servers) with their state and boot failures.
     public var services: [ManagedService] = []
+    /// The kernel OOM killer's kills in the window (`dmesg`), whether or not a service claims them;
+    /// `nil` when the kernel log could not be read (then a bare Gunicorn SIGKILL stays unexplained).
+    public var kernelOOMKills: [WorkerKill]? = nil
     /// Filesystems holding the stack's logs, sockets, working and temp directories, each once.
     public var filesystems: [FilesystemUsage] = []
     /// /proc/meminfo and pressure stall figures; `nil` when unreadable (see `unavailable`).

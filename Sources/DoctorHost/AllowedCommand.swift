@@ -10,6 +10,7 @@ public struct AllowedCommand: Hashable, Sendable {
         case journalctl
         case supervisorctl
         case docker
+        case dmesg
     }
 
     public var program: Program
@@ -40,6 +41,29 @@ public struct AllowedCommand: Hashable, Sendable {
     public static func supervisorStatus(config: String) -> AllowedCommand {
         AllowedCommand(program: .supervisorctl, executable: nil, arguments: ["-c", config, "status"])
     }
+
+    /// The `systemctl show` properties the systemd gatherer reads, in the order it asks for them.
+    public static let systemdStateProperties = ["ActiveState", "SubState", "Result", "NRestarts", "ExecMainStatus",
+                                                "ExecMainCode", "MainPID", "ActiveEnterTimestamp", "InactiveEnterTimestamp",
+                                                "LoadState", "FragmentPath", "DropInPaths"]
+
+    /// `systemctl show -p … UNIT…`: the state of every unit in one call (one block per unit, in argument order).
+    public static func systemctlShow(units: [String]) -> AllowedCommand {
+        AllowedCommand(program: .systemctl, executable: nil,
+                       arguments: ["show", "-p", systemdStateProperties.joined(separator: ",")] + units)
+    }
+
+    /// `journalctl -u UNIT -o json --since @EPOCH --lines=N --no-pager`: the unit's journal in the window,
+    /// newest `lines` entries at most (a crash loop writes tens of entries per start).
+    public static func journal(unit: String, sinceEpoch: Int, lines: Int = 1000) -> AllowedCommand {
+        AllowedCommand(program: .journalctl, executable: nil,
+                       arguments: ["-u", unit, "-o", "json", "--since", "@\(sinceEpoch)", "--lines=\(lines)", "--no-pager"])
+    }
+
+    /// `dmesg --time-format=iso`: the kernel ring buffer with absolute times, where the OOM killer
+    /// writes `Out of memory: Killed process N (gunicorn)`. Works without systemd; refused when
+    /// `kernel.dmesg_restrict` forbids it to the user running gwdoctor.
+    public static let kernelLog = AllowedCommand(program: .dmesg, executable: nil, arguments: ["--time-format=iso"])
 
     /// `nginx -V`: version and compiled-in paths (prefix, conf path, error log path).
     public static func nginxVersion(executable: String?) -> AllowedCommand {

@@ -119,7 +119,8 @@ public struct SnapshotHost: Host {
     /// The recorded result of the same argv, or a result whose failure says it was not recorded.
     public func run(_ command: AllowedCommand, timeout: Duration, outputLimit: Int) async -> CommandResult {
         let key = Redactor.redact(arguments: command.argv)
-        guard var result = commands.first(where: { $0.argv == key }) else {
+        guard var result = commands.first(where: { $0.argv == key })
+            ?? commands.first(where: { Self.sinceMasked($0.argv) == Self.sinceMasked(key) && key.contains("--since") }) else {
             return CommandResult(argv: command.argv, exitCode: nil, failure: "not recorded in snapshot")
         }
         result.argv = command.argv
@@ -140,6 +141,15 @@ public struct SnapshotHost: Host {
     }
 
     // MARK: - Helpers
+
+    /// argv with the value of `--since` blanked: a journal read at capture asked for the window as
+    /// of the moment it ran (`--since @EPOCH`), a second or so after the snapshot's capture time that a
+    /// replay computes the window from. The same command over the same window otherwise.
+    static func sinceMasked(_ argv: [String]) -> [String] {
+        var masked = argv
+        for index in masked.indices.dropLast() where masked[index] == "--since" { masked[index + 1] = "" }
+        return masked
+    }
 
     static func sameRequest(_ lhs: ProbeResult, _ rhs: ProbeResult) -> Bool {
         lhs.endpoint == rhs.endpoint && lhs.path == rhs.path && lhs.hostHeader == rhs.hostHeader

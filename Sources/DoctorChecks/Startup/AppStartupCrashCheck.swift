@@ -24,7 +24,7 @@ public struct AppStartupCrashCheck: Check {
         """
     public let precedence = 5
     public var explains: Set<String> {
-        ["target-not-listening", "socket-missing", "socket-stale", "upstream-group-down"]
+        ["target-not-listening", "socket-missing", "socket-stale", "upstream-group-down", "crash-loop"]
     }
 
     public func run(_ facts: Facts) -> [Finding] {

@@ -56,6 +56,17 @@ public struct FactGatherer: Sendable {
             facts.services += supervised.services
             facts.unavailable += supervised.unavailable
         }
+        if let start = facts.windowStart {
+            let systemd = await SystemdGatherer(host: host, processes: facts.processes, options: options,
+                                                windowStart: start, proxyNamespace: proxyNamespace(facts)).gather()
+            facts.services += systemd.services
+            facts.unavailable += systemd.unavailable
+            // The kernel log explains SIGKILLs in every manager's logs, not only systemd's.
+            let kernel = await KernelLogGatherer(host: host, options: options, windowStart: start).gather(facts.services)
+            facts.services = kernel.services
+            facts.kernelOOMKills = kernel.kills
+            facts.unavailable += kernel.unavailable
+        }
         // Logs before probes: a probe through the proxy writes its own error-log line, which
         // must not become evidence of the failure it is probing.
         if let start = facts.windowStart {

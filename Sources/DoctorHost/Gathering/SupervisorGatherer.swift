@@ -64,6 +64,7 @@ struct SupervisorGatherer: Sendable {
         var definition: ServiceDefinition?
         if let resolver { definition = resolve(program, parsed: parsed, resolver: resolver, unavailable: &unavailable) }
         var failures: [StartupFailure] = []
+        var kills: [WorkerKill] = []
         let reader = LogWindowReader(host: host)
         for log in logs {
             do {
@@ -71,6 +72,7 @@ struct SupervisorGatherer: Sendable {
                 failures += AppServerLog.classify(lines: window.lines, source: log, firstLineNumber: window.firstLineNumber,
                                                   program: parsed?.kind, appPackages: Self.appPackages(argv),
                                                   settingsModule: definition?.settingsModule?.module)
+                kills += WorkerKillLog.parse(lines: window.lines, source: log, firstLineNumber: window.firstLineNumber)
             } catch {
                 if case .notFound = error { continue } // nothing logged yet
                 unavailable.append(Unavailable(what: "supervisor log \(log)", reason: error.description))
@@ -82,6 +84,7 @@ struct SupervisorGatherer: Sendable {
                                      startupFailures: failures.sorted { ($0.time ?? .distantPast) < ($1.time ?? .distantPast) },
                                      source: program.location)
         service.definition = definition
+        service.kills = kills.sorted { ($0.time ?? .distantPast) < ($1.time ?? .distantPast) }
         return service
     }
 
