@@ -32,6 +32,8 @@ extension LabTests {
                     scenario: "ConnectivityScenarioTests socketModeDenied"),
             Example(name: "socket-stale", status: "critical", layer: "socket", check: "socket-stale",
                     scenario: "ConnectivityScenarioTests staleSocket"),
+            Example(name: "database-unreachable", status: "critical", layer: "startup", check: "app-startup-crash",
+                    scenario: "StartupMoreScenarioTests databaseUnreachable"),
         ]
 
         @Test("every committed example has a replay expectation, and every expectation an example")
