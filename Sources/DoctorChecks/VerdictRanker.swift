@@ -28,12 +28,20 @@ public enum VerdictRanker {
         // deeper cause and becomes the verdict.
         let explains = Dictionary(checks.map { ($0.id, $0.explains) }, uniquingKeysWith: { first, _ in first })
         let first = primary
-        if let explainer = ordered.first(where: { candidate in
-            candidate.severity >= first.severity && explains[candidate.check]?.contains(first.check) == true
-                && (candidate.route == nil || first.route == nil || candidate.route == first.route)
+        // Followed as a chain, not one step: a partial release explains the boot crash that
+        // explains why nothing listens, and the verdict must name the release, not the crash
+        // (the crash ranks first among the explainers because its layer is nearer the client).
+        var seen: Set<String> = [first.check]
+        while let explainer = ordered.first(where: { candidate in
+            !seen.contains(candidate.check) && candidate.severity >= first.severity
+                && explains[candidate.check]?.contains(primary.check) == true
+                && (candidate.route == nil || primary.route == nil || candidate.route == primary.route)
         }) {
+            seen.insert(explainer.check)
             primary = explainer
-            ordered = [explainer] + ordered.filter { $0 != explainer }
+        }
+        if primary != first {
+            ordered = [primary] + ordered.filter { $0 != primary }
         }
         let status: Status = primary.severity == .critical ? .critical : .warning
         // Other findings on the same layer support the primary cause; they join its evidence chain.

@@ -28,6 +28,8 @@ public struct Facts: Codable, Sendable {
     public var filesystems: [FilesystemUsage] = []
     /// /proc/meminfo and pressure stall figures; `nil` when unreadable (see `unavailable`).
     public var memory: MemoryStatus? = nil
+    /// Capistrano/Deployer-style deploy roots (`releases/<id>`, `current`) the app servers and services run from.
+    public var releases: [ReleaseLayout] = []
     /// The proxy error logs' windows.
     public var errorLogs: [ErrorLogWindow]
     /// How far back logs were read.

@@ -67,6 +67,11 @@ public struct FactGatherer: Sendable {
             facts.kernelOOMKills = kernel.kills
             facts.unavailable += kernel.unavailable
         }
+        // Releases last among the app-side facts: roots are found from the app servers' and
+        // services' paths, and each root's sockets from the routes and the listener table.
+        let releases = ReleaseGatherer(host: host, facts: facts).gather()
+        facts.releases = releases.layouts
+        facts.unavailable += releases.unavailable
         // Logs before probes: a probe through the proxy writes its own error-log line, which
         // must not become evidence of the failure it is probing.
         if let start = facts.windowStart {
