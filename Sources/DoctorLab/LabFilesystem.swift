@@ -110,11 +110,13 @@ extension Lab {
     }
 
     /// Starts Gunicorn inside the mount namespace. Its socket may live on the tmpfs, where
-    /// only processes of the namespace can see it: readiness is checked through `via`
-    /// (nginx, in the namespace too) until it answers `/health/` with 200.
+    /// only processes of the namespace can see it: `waitForSocket` waits (inside the
+    /// namespace) until a unix socket exists, and `via` (nginx, in the namespace too) until
+    /// it answers `/health/` with 200.
     @discardableResult
     public func startGunicorn(in mount: LabMount, bind: Bind, workers: Int = 2, extraArgs: [String] = [],
-                              via proxy: Bind? = nil, timeout: Duration = .seconds(40)) async throws -> LabProcess {
+                              waitForSocket: Bool = true, via proxy: Bind? = nil,
+                              timeout: Duration = .seconds(40)) async throws -> LabProcess {
         let gunicorn = "\(venv)/bin/gunicorn"
         guard FileManager.default.isExecutableFile(atPath: gunicorn) else { throw LabError.notSetUp("\(gunicorn) is missing") }
         let logPath = "\(logsDirectory)/gunicorn.log", pidFile = "\(runDirectory)/gunicorn.pid"
@@ -122,6 +124,17 @@ extension Lab {
                     "--no-control-socket", "--error-logfile", logPath, "--pid", pidFile]
             + extraArgs + ["labsite.wsgi:application"]
         let process = try startProcess(name: "gunicorn", mount.wrap(argv), logPath: logPath, pidFile: pidFile)
+        if waitForSocket, case let .unix(path) = bind {
+            // Until the socket exists, a request through nginx would log ENOENT: a fault of its own.
+            let made = try await Poll.until(timeout: timeout, interval: .milliseconds(100)) { () -> Bool? in
+                guard self.isRunning(process) else {
+                    throw LabError.processExited(name: process.description, status: self.exitStatus(of: process) ?? "exited",
+                                                 log: self.logTail(process))
+                }
+                return try await self.runInMount(mount, ["test", "-S", path], timeout: .seconds(5)).exitCode == 0 ? true : nil
+            }
+            guard made == true else { throw LabError.timedOut("socket \(path) inside the mount namespace", details: logTail(process)) }
+        }
         if let proxy { try await waitUntilHealthy(proxy, timeout: timeout, process: process) }
         return process
     }

@@ -99,7 +99,7 @@ extension LabTests {
                 let filled = try await lab.fillInodes(mount)
                 #expect(filled.stdout.contains("100%"), "\(filled)")
                 let restarted = try await lab.startGunicorn(in: mount, bind: .unix(path: "\(mount.path)/gunicorn.sock"), workers: 1,
-                                                            extraArgs: ["--worker-tmp-dir", mount.path])
+                                                            extraArgs: ["--worker-tmp-dir", mount.path], waitForSocket: false)
                 let log = "\(lab.logsDirectory)/gunicorn.log"
                 let gaveUp = try await lab.waitForLogLine(log, containingAll: ["Can't connect to"], timeout: .seconds(30))
                 #expect(gaveUp != nil, "gunicorn log:\n\(lab.tail(log))")
