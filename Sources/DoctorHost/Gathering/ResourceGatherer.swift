@@ -28,11 +28,19 @@ struct ResourceGatherer {
     static let mountTable = "/proc/self/mountinfo"
     static let memoryInfo = "/proc/meminfo"
     static let pressureResources = ["memory", "cpu", "io"]
+    static let notRecordedReason = "not recorded in this snapshot"
 
     func gather(_ facts: Facts) -> Gathered {
         var gathered = Gathered()
         gatherFilesystems(Self.candidates(facts), into: &gathered)
         gatherMemory(into: &gathered)
+        // A snapshot from before these were recorded: say it once, not once per kind.
+        let older = gathered.unavailable.filter { $0.reason == Self.notRecordedReason }
+        if older.count == 2 {
+            gathered.unavailable.removeAll { $0.reason == Self.notRecordedReason }
+            gathered.unavailable.append(Unavailable(what: older.map(\.what).joined(separator: " and "),
+                                                    reason: Self.notRecordedReason + " (taken by a gwdoctor that did not record host resources)"))
+        }
         return gathered
     }
 
@@ -133,7 +141,7 @@ struct ResourceGatherer {
         if !notRecorded.isEmpty {
             // An older snapshot: one entry, not one per path.
             gathered.unavailable.append(Unavailable(what: "filesystem usage (statvfs) of \(notRecorded.count) path(s)",
-                                                    reason: "not recorded in this snapshot"))
+                                                    reason: Self.notRecordedReason))
         }
         if let mountError, !gathered.filesystems.isEmpty {
             gathered.unavailable.append(Unavailable(what: "mount table \(Self.mountTable)", reason: mountError.description))
@@ -150,6 +158,9 @@ struct ResourceGatherer {
         let text: String
         do {
             text = String(decoding: try host.readFile(Self.memoryInfo, maxBytes: 1 << 20), as: UTF8.self)
+        } catch .notRecorded {
+            gathered.unavailable.append(Unavailable(what: "memory (\(Self.memoryInfo))", reason: Self.notRecordedReason))
+            return
         } catch {
             gathered.unavailable.append(Unavailable(what: "memory (\(Self.memoryInfo))", reason: error.description))
             return
