@@ -19,6 +19,8 @@ struct SystemdGatherer: Sendable {
     /// The proxy's network namespace: TCP binds of a unit whose processes run in another one
     /// (`PrivateNetwork=`, a container) are not reachable from the proxy. `nil` keeps them all.
     var proxyNamespace: String?
+    /// Where unit files are looked for (tests point it at temporary directories).
+    var unitDirectories: [String] = SystemdGatherer.unitDirectories
 
     /// The unit directories searched for app-server units, highest precedence first (on a merged-/usr
     /// system /lib is /usr/lib: the same names appear twice and the first one wins).
@@ -43,7 +45,7 @@ struct SystemdGatherer: Sendable {
         var unavailable: [Unavailable] = []
         let running = runningUnits()
         var listings: [String: [String]] = [:]
-        for directory in Self.unitDirectories {
+        for directory in unitDirectories {
             do {
                 listings[directory] = try host.list(directory)
             } catch {
@@ -56,7 +58,7 @@ struct SystemdGatherer: Sendable {
         var units: [UnitFile] = []
         var seen = Set<String>()
         var names: [String] = []
-        for directory in Self.unitDirectories {
+        for directory in unitDirectories {
             // A template (`app@.service`) runs nothing by itself: only its instances count.
             for entry in listings[directory] ?? [] where entry.hasSuffix(".service") && !entry.contains("@.") && !seen.contains(entry) {
                 seen.insert(entry)
@@ -143,7 +145,7 @@ struct SystemdGatherer: Sendable {
 
     /// Template instances enabled in /etc/systemd/system's `*.wants/` directories.
     func enabledInstances(_ listings: [String: [String]]) -> [String] {
-        let directory = Self.unitDirectories[0]
+        let directory = unitDirectories[0]
         var instances: [String] = []
         for wants in listings[directory] ?? [] where wants.hasSuffix(".wants") {
             for entry in (try? host.list(directory + "/" + wants)) ?? []
@@ -158,7 +160,7 @@ struct SystemdGatherer: Sendable {
     func readUnit(_ name: String, listings: [String: [String]], mustRunServer: Bool,
                   into unavailable: inout [Unavailable]) -> UnitFile? {
         let fileName = SystemdCgroup.template(of: name)
-        guard let directory = Self.unitDirectories.first(where: { listings[$0]?.contains(fileName) == true }) else { return nil }
+        guard let directory = unitDirectories.first(where: { listings[$0]?.contains(fileName) == true }) else { return nil }
         let path = directory + "/" + fileName
         guard let text = read(path, what: "systemd unit", into: &unavailable) else { return nil }
         if mustRunServer {
@@ -175,7 +177,7 @@ struct SystemdGatherer: Sendable {
         var socketUnit: SystemdUnit?
         let socketName = (unit.value("Service", "Sockets")?.value.split(separator: " ").first.map(String.init))
             ?? String(fileName.dropLast(".service".count)) + ".socket"
-        if let socketDirectory = Self.unitDirectories.first(where: { listings[$0]?.contains(socketName) == true }),
+        if let socketDirectory = unitDirectories.first(where: { listings[$0]?.contains(socketName) == true }),
            let socketText = read(socketDirectory + "/" + socketName, what: "systemd socket unit", into: &unavailable) {
             let parsed = SystemdUnitFile.parse(socketText, file: socketDirectory + "/" + socketName)
             socketUnit = parsed
@@ -193,7 +195,7 @@ struct SystemdGatherer: Sendable {
         var paths: [String] = []
         var masked = Set<String>()
         var texts: [String: String] = [:]
-        for directory in Self.unitDirectories {
+        for directory in unitDirectories {
             for dropInDirectory in directoryNames where listings[directory]?.contains(dropInDirectory) == true {
                 let full = directory + "/" + dropInDirectory
                 guard let entries = try? host.list(full) else { continue }
