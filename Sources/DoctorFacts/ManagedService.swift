@@ -52,6 +52,7 @@ public struct ManagedService: Hashable, Codable, Sendable {
         self.definition = nil
     }
 
-    /// Whether the manager says it is up (supervisor `RUNNING`, systemd `active`).
-    public var isRunning: Bool { state == "RUNNING" || state == "active" }
+    /// Whether the manager says it is up (supervisor `RUNNING`, systemd `active`; `running`
+    /// for a bare process found in the process table).
+    public var isRunning: Bool { state == "RUNNING" || state == "active" || state == "running" }
 }

@@ -94,3 +94,26 @@ extension Lab {
         return process
     }
 }
+
+extension Lab {
+    /// `gwdoctor ARGUMENTS` in the namespace, in its own private mount namespace where
+    /// `target`'s parent is an empty tmpfs and `target` is the lab's `source` directory
+    /// (e.g. `/var/log/gunicorn`): the host layout of a server that logs there, for a
+    /// gatherer that looks in conventional places, without touching the host's
+    /// directories (the mounts live and die with that one gwdoctor process).
+    public func runDoctor(mounting source: String, at target: String, _ arguments: [String],
+                          timeout: Duration = .seconds(120)) async throws -> DoctorRun {
+        let doctor = try Lab.doctorExecutable()
+        let parent = (target as NSString).deletingLastPathComponent
+        let script = #"set -e; mount -t tmpfs gwdoctor-lab "$1"; mkdir -p "$2"; mount --bind "$0" "$2"; shift 2; exec "$@""#
+        let inherited = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let environment = [
+            "PATH": inherited.isEmpty ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" : inherited + ":/usr/sbin:/sbin",
+            "HOME": directory, "LANG": "C.UTF-8", "NO_COLOR": "1",
+        ]
+        let output = try await runInNamespace(["unshare", "--mount", "--propagation", "private", "sh", "-c", script,
+                                               source, parent, target, doctor] + arguments,
+                                              environment: environment, timeout: timeout)
+        return DoctorRun(output: output)
+    }
+}

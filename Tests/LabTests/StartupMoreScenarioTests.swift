@@ -178,5 +178,112 @@ extension LabTests {
                 }
             }
         }
+            // MARK: Bare processes (no manager)
+
+        /// The services gwdoctor's JSON lists as run by no manager, when it shows services.
+        private func bareFinding(_ run: DoctorRun) -> String {
+            (startupFinding(run)?["summary"] as? String) ?? ""
+        }
+
+        /// Polls (bounded) until `process` has exited; whether it did.
+        private func waitUntilGone(_ lab: Lab, _ process: LabProcess, timeout: Duration = .seconds(40)) async throws -> Bool {
+            let deadline = ContinuousClock.now + timeout
+            while lab.isRunning(process) {
+                if ContinuousClock.now >= deadline { return false }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return true
+        }
+
+        @Test("bare gunicorn (no manager) crashed on boot, gone from the process table; its --error-logfile in /var/log/gunicorn is the only trace: critical, startup, app-startup-crash (missing-env-var)")
+        func bareGunicornCrashedLogOnly() async throws {
+            try await withScenarioLab("start-bare-gone", directory: scenarioDirectory("startup-bare-gunicorn-crashed")) { lab in
+                let logDirectory = "\(lab.directory)/varlog/gunicorn"
+                try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+                let errorLog = "\(logDirectory)/error.log"
+                // Started by hand (nohup style): no supervisord, no unit; DJANGO_SECRET_KEY forgotten.
+                let gunicorn = try lab.startProcess(name: "gunicorn", [
+                    "\(lab.venv)/bin/gunicorn", "--chdir", lab.labsite, "--bind", bind.gunicornArgument, "--workers", "2",
+                    "--no-control-socket", "--error-logfile", errorLog, "labsite.wsgi:application",
+                ], environment: lab.environment(["DJANGO_SECRET_KEY": nil]))
+                // The workers fail to boot, so the master halts: nothing of it is left.
+                let gone = try await waitUntilGone(lab, gunicorn)
+                #expect(gone == true, "gunicorn \(gunicorn.pid) still runs:\n\(lab.tail(errorLog))")
+                // The master halts on the worker's boot error (code 3); it may itself exit 1
+                // (a race in gunicorn's HaltServer, seen in the applogs captures too).
+                let status = lab.exitStatus(of: gunicorn) ?? "?"
+                #expect(status.contains("exited with code") && !status.contains("code 0"), "gunicorn: \(status)")
+                try await expectLogLine(lab, errorLog, ["Worker (pid:", "exited with code 3"])
+                try await expectLogLine(lab, errorLog, ["KeyError: 'DJANGO_SECRET_KEY'"])
+                try await expectLogLine(lab, errorLog, ["Listening at: http://127.0.0.1:8000"])
+                let site = try await startNginx(lab)
+                try await traffic(lab, site, expect: 502)
+
+                let run = try await lab.runDoctor(mounting: logDirectory, at: "/var/log/gunicorn", ["diagnose", "--nginx-conf", lab.nginxConfigPath, "--format", "json"])
+                let report = try #require(try? run.decode(ReportJSON.self), "no JSON report:\n\(run)")
+                expectVerdict(run, report, status: "critical", layer: "startup", check: "app-startup-crash")
+                let finding = startupFinding(run)
+                #expect(finding?["cause"] as? String == "missing-env-var", "\(run)")
+                let evidence = report.finding("app-startup-crash")?.evidence.map(\.all).joined(separator: "\n") ?? ""
+                #expect(evidence.contains("/var/log/gunicorn/error.log"), "the decisive line is quoted from the log:\n\(run)")
+                #expect(bareFinding(run).contains("DJANGO_SECRET_KEY"), "\(run)")
+
+                // Without the log directory gwdoctor sees only that nothing listens.
+                let (plain, plainReport) = try await diagnoseReport(lab)
+                expectVerdict(plain, plainReport, status: "critical", layer: "upstream", check: "target-not-listening")
+
+                if Lab.capturesFixtures {
+                    let destination = Lab.fixtureDestination("startup-bare-gunicorn-crashed", repositoryRoot: lab.repositoryRoot)
+                    try? FileManager.default.removeItem(atPath: destination)
+                    let snapshot = try await lab.runDoctor(mounting: logDirectory, at: "/var/log/gunicorn", ["snapshot", destination, "--nginx-conf", lab.nginxConfigPath])
+                    #expect(snapshot.exitCode == 0, "\(snapshot)")
+                }
+            }
+        }
+
+        @Test("bare gunicorn restarted by hand after a failed boot, same --error-logfile: warning, startup, app-startup-crash (missing-env-var, runs now)")
+        func bareGunicornRestartedAfterFailedBoot() async throws {
+            try await withScenarioLab("start-bare-again", directory: scenarioDirectory("startup-bare-gunicorn-restarted")) { lab in
+                // First start without the secret: the boot fails and gunicorn exits.
+                let failed = try await lab.startGunicorn(bind: bind, environment: ["DJANGO_SECRET_KEY": nil], waitUntilHealthy: false)
+                let errorLog = try #require(failed.logPath)
+                let gone = try await waitUntilGone(lab, failed)
+                #expect(gone == true)
+                try await expectLogLine(lab, errorLog, ["KeyError: 'DJANGO_SECRET_KEY'"])
+                // Fixed and started again the same way: it appends to the same log.
+                let running = try await lab.startGunicorn(bind: bind)
+                #expect(running.logPath == errorLog)
+                let site = try await startNginx(lab)
+                try await traffic(lab, site, expect: 200)
+
+                let (run, finding) = try await expectStartupCrash(lab, status: "warning", causes: ["missing-env-var"])
+                let summary = finding?["summary"] as? String ?? ""
+                #expect(summary.contains("runs now") && summary.contains("gunicorn pid \(running.pid)"), "\(run)")
+                #expect(finding?["severity"] as? String == "warning", "\(run)")
+                try await captureIfAsked(lab, "startup-bare-gunicorn-restarted")
+            }
+        }
+
+        @Test("bare uvicorn run as `uvicorn … > file 2>&1`, restarted after a failed boot: the log is found through /proc/PID/fd/2 (warning, startup, app-startup-crash)")
+        func bareUvicornRedirectedOutput() async throws {
+            try await withScenarioLab("start-bare-uv", directory: scenarioDirectory("startup-bare-uvicorn-redirected")) { lab in
+                // The lab starts every process with stdout and stderr appended to logs/NAME.stdout
+                // and logs/NAME.stderr: the shell redirection of a hand-started server.
+                let failed = try await lab.startUvicorn(bind: bind, environment: ["DJANGO_SECRET_KEY": nil], waitUntilHealthy: false)
+                let gone = try await waitUntilGone(lab, failed)
+                #expect(gone == true)
+                try await expectLogLine(lab, failed.stderrPath, ["KeyError: 'DJANGO_SECRET_KEY'"])
+                let running = try await lab.startUvicorn(bind: bind)
+                #expect(running.stderrPath == failed.stderrPath)
+                #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(running.pid)/fd/2")) == running.stderrPath)
+                let site = try await startNginx(lab)
+                try await traffic(lab, site, expect: 200)
+
+                let (run, finding) = try await expectStartupCrash(lab, status: "warning", causes: ["missing-env-var"])
+                let evidence = (finding?["evidence"] as? [[String: Any]])?.compactMap { $0["source"] as? String } ?? []
+                #expect(evidence.contains { $0.hasPrefix(running.stderrPath) }, "quoted from the redirected stderr:\n\(run)")
+                try await captureIfAsked(lab, "startup-bare-uvicorn-redirected")
+            }
+        }
     }
 }

@@ -63,11 +63,20 @@ public struct AppStartupCrashCheck: Check {
     }
 
     private func statusCommand(_ service: ManagedService) -> String {
-        service.manager == "systemd" ? "systemctl status \(service.name)" : "supervisorctl status \(service.name)"
+        switch service.manager {
+        case "systemd": "systemctl status \(service.name)"
+        case "none": service.pid.map { "/proc/\($0)" } ?? "process table"
+        default: "supervisorctl status \(service.name)"
+        }
     }
 
     private func restart(_ service: ManagedService) -> String {
-        service.manager == "systemd" ? "systemctl restart \(service.name)" : "supervisorctl restart \(service.name)"
+        switch service.manager {
+        case "systemd": "systemctl restart \(service.name)"
+        // No manager restarts it: start it again the way it was started, better under one.
+        case "none": "start it again the way it was started (\(service.command.isEmpty ? "its command line" : service.command.joined(separator: " "))), or better under supervisord or a systemd unit so it is restarted and its log kept"
+        default: "supervisorctl restart \(service.name)"
+        }
     }
 
     private func describe(_ failure: StartupFailure, facts: Facts) -> String {
@@ -99,9 +108,11 @@ public struct AppStartupCrashCheck: Check {
 
     private func fix(_ failure: StartupFailure, service: ManagedService, facts: Facts) -> [String] {
         let detail = failure.detail ?? ""
-        let environment = service.manager == "systemd"
-            ? "the unit's Environment= or EnvironmentFile="
-            : "the program's environment= line (\(service.source ?? "its supervisor config"))"
+        let environment = switch service.manager {
+        case "systemd": "the unit's Environment= or EnvironmentFile="
+        case "none": "the environment it is started with (a bare process: the shell or script that starts it)"
+        default: "the program's environment= line (\(service.source ?? "its supervisor config"))"
+        }
         var steps: [String] = switch failure.cause {
         case .missingEnvVar:
             ["Set \(detail) in \(environment); never commit its value"]

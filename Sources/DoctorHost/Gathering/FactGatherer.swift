@@ -67,6 +67,13 @@ public struct FactGatherer: Sendable {
             facts.kernelOOMKills = kernel.kills
             facts.unavailable += kernel.unavailable
         }
+        if let start = facts.windowStart {
+            // After the managers: what they run is not bare.
+            let bare = BareProcessLogGatherer(host: host, processes: facts.processes, appServers: facts.appServers,
+                                              services: facts.services, windowStart: start).gather()
+            facts.services += bare.services
+            facts.unavailable += bare.unavailable
+        }
         // Releases last among the app-side facts: roots are found from the app servers' and
         // services' paths, and each root's sockets from the routes and the listener table.
         let releases = ReleaseGatherer(host: host, facts: facts).gather()
