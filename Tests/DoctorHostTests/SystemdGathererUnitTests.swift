@@ -98,6 +98,24 @@ import Testing
         #expect(SystemdGatherer.systemctlProblem(CommandResult(argv: argv, exitCode: 1, stderr: "Access denied\n")) == "systemctl show exited with 1: Access denied")
     }
 
+    @Test func journalReadReplaysWhenTheWindowStartMovedASecond() async throws {
+        // The real journalctl of this host, recorded, then asked again by a replay whose window
+        // (computed from the capture time) starts a second earlier.
+        let root = try TemporaryDirectory()
+        let recorder = SnapshotRecorder(wrapping: LiveHost(), gwdoctorVersion: "test")
+        let live = await recorder.run(.journal(unit: "gwdoctor-test.service", sinceEpoch: 1_795_256_101), timeout: .seconds(10),
+                                      outputLimit: 1 << 20)
+        try recorder.write(to: root.file("snap"))
+        let replay = try SnapshotHost(directory: root.file("snap"))
+        let same = await replay.run(.journal(unit: "gwdoctor-test.service", sinceEpoch: 1_795_256_100), timeout: .seconds(1), outputLimit: 1 << 20)
+        #expect(same.failure == live.failure && same.exitCode == live.exitCode && same.stdout == live.stdout)
+        #expect(same.argv.contains("@1795256100"), "the replayed result answers the argv asked")
+        let other = await replay.run(.journal(unit: "other.service", sinceEpoch: 1_795_256_100), timeout: .seconds(1), outputLimit: 1 << 20)
+        #expect(other.failure == "not recorded in snapshot")
+        let show = await replay.run(.systemctlShow(units: ["gwdoctor-test.service"]), timeout: .seconds(1), outputLimit: 1 << 20)
+        #expect(show.failure == "not recorded in snapshot", "only --since is matched loosely")
+    }
+
     @Test func logFileOptions() {
         #expect(SystemdGatherer.logFileOptions(["gunicorn", "--error-logfile", "/var/log/app/error.log", "--access-logfile=/var/log/app/access.log",
                                                 "--log-file", "-"]) == ["/var/log/app/error.log", "/var/log/app/access.log"])
