@@ -167,9 +167,10 @@ extension LabTests {
                                                    location: try configLine(lab, "autorestart="))
                 try await captureIfAsked(lab, "service-autorestart-false")
 
-                // The proof: a crash (SIGKILL of the master) is not restarted.
+                // The proof: a crash (SIGKILL of the master and its worker, supervisord made it a
+                // process group leader) is not restarted.
                 let master = try #require(try await lab.programPID(app))
-                kill(master, SIGKILL)
+                kill(-master, SIGKILL)
                 let exited = try await lab.waitForProgramState(app, states: ["EXITED"], timeout: .seconds(20))
                 try await Task.sleep(for: .seconds(3))
                 let still = try #require(try await lab.programStatus(app))

@@ -5,7 +5,7 @@ import DoctorFacts
 /// `d` line, no `.socket` unit. /run is a tmpfs, so a directory made by hand survives
 /// restarts but not a reboot: the "502 after reboot but not after a manual restart" case.
 /// It fires even when the directory exists now (a warning: the next reboot breaks it) and
-/// is critical when it is missing and the service is down. Unlike `socket-missing`, which
+/// is critical when it is missing and a route points at the service. Unlike `socket-missing`, which
 /// sees that the socket file is absent, this names why it will be absent after a reboot.
 public struct RuntimeDirectoryMissingCheck: Check {
     public init() {}
@@ -41,7 +41,10 @@ public struct RuntimeDirectoryMissingCheck: Check {
             let path = Self.runPath(directory.path)
             let name = String(path.dropFirst("/run/".count))
             let missing = directory.kind == .missing
-            let severity: Severity = missing ? ServiceFindings.severity(service, facts: facts) : .warning
+            // A socket cannot be created in a directory that is not there, whatever the manager
+            // says of the service (gunicorn retries its bind for a while as "active"): critical
+            // as soon as a route points at it.
+            let severity: Severity = missing && ServiceFindings.route(for: service, in: facts) != nil ? .critical : .warning
             let now = missing ? "it is missing now" : "it exists now, but /run is emptied at boot"
             var evidence = [Evidence(kind: .file, text: "\(directory.path): \(missing ? "no such file or directory" : "exists (\(directory.kind.rawValue))")",
                                      source: "ls -ld \(directory.path)")]

@@ -35,8 +35,11 @@ public struct SecretKeyMissingCheck: Check {
             guard let definition = service.definition, !definition.djangoMarkers.isEmpty else { return nil }
             let setting = definition.secretKeySetting
             if let setting, setting.source != .environment { return nil }
-            // An environment file that could not be read may hold it.
-            if definition.environmentFiles.contains(where: { $0.keys == nil && $0.file.kind != .missing }) { return nil }
+            // An environment file that could not be read, or a required one that is missing
+            // (`environment-file-missing`), may hold it.
+            if definition.environmentFiles.contains(where: { $0.keys == nil && !($0.file.optional && $0.file.kind == .missing) }) {
+                return nil
+            }
             let names = setting?.variable.map { [$0] } ?? Self.defaultNames
             let all = definition.environment + definition.environmentFiles.flatMap { $0.keys ?? [] }
             let assignments = all.filter { names.contains($0.name) }
@@ -58,12 +61,25 @@ public struct SecretKeyMissingCheck: Check {
                                          + (setting.variable.map { " (\($0))" } ?? ""), source: setting.location))
             }
             evidence.append(Evidence(kind: .config, text: "the app is Django: " + definition.djangoMarkers.joined(separator: "; ")))
-            let target = definition.environmentFiles.first(where: { !$0.file.optional })?.file.path
-                ?? (service.manager == "systemd" ? "an EnvironmentFile= of the unit" : "the environment= line at \(service.source ?? "its program section")")
+            let target: String = if let empty {
+                "its assignment at \(empty.location)"
+            } else if let file = definition.environmentFiles.first(where: { !$0.file.optional && $0.keys != nil }) {
+                file.file.path
+            } else if let inline = definition.environment.first {
+                "the \(ServiceFindings.setting(service, systemd: "Environment=", supervisor: "environment=")) line at \(inline.location)"
+            } else {
+                service.manager == "systemd" ? "an EnvironmentFile= of \(service.source ?? service.name)"
+                    : "an environment= line in the program section at \(service.source ?? service.name)"
+            }
             let variable = empty?.name ?? names[0]
+            // Django refuses a missing key at boot (KeyError in os.environ[...]) and an empty one
+            // wherever it is first used (ImproperlyConfigured: sessions, CSRF, signing).
+            let when = service.isRunning
+                ? "it runs now, but Django refuses it wherever the key is used (sessions, CSRF) and a missing key stops the next boot"
+                : ServiceFindings.when(service)
             return ServiceFindings.finding(
                 self, service, facts: facts,
-                summary: "\(ServiceFindings.name(service)) runs a Django app but \(problem) in its environment; \(ServiceFindings.when(service))",
+                summary: "\(ServiceFindings.name(service)) runs a Django app but \(problem) in its environment; \(when)",
                 evidence: evidence,
                 fix: ["Set \(variable) to a non-empty random value in \(target) "
                       + "(python -c 'import secrets; print(secrets.token_urlsafe(50))'); never commit or log it"])

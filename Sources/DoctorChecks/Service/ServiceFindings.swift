@@ -9,7 +9,9 @@ import DoctorFacts
 /// the next start, restart or reboot.
 enum ServiceFindings {
     /// Findings of the proxy-side checks that a service that cannot start explains.
-    static let explainedChecks: Set<String> = ["target-not-listening", "socket-missing", "socket-stale", "upstream-group-down"]
+    /// `crash-loop` too: a binary or directory that is not there is why the manager keeps restarting it.
+    static let explainedChecks: Set<String> = ["target-not-listening", "socket-missing", "socket-stale", "upstream-group-down",
+                                               "crash-loop"]
 
     /// The first route whose target is one of the service's binds.
     static func route(for service: ManagedService, in facts: Facts) -> Route? {
@@ -19,9 +21,11 @@ enum ServiceFindings {
     }
 
     /// The manager says the service is not up (a state it reported, other than running/starting).
+    /// systemd's `activating (auto-restart)` is the pause between two failed starts: down.
     static func isDown(_ service: ManagedService) -> Bool {
         guard let state = service.state else { return false }
-        return !service.isRunning && !["STARTING", "activating", "reloading"].contains(state)
+        if state == "activating" { return service.stateDetail == "auto-restart" }
+        return !service.isRunning && !["STARTING", "reloading"].contains(state)
     }
 
     static func severity(_ service: ManagedService, facts: Facts) -> Severity {
