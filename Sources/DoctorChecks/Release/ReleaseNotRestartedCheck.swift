@@ -36,7 +36,7 @@ public struct ReleaseNotRestartedCheck: Check {
             }
             evidence += layout.serviceEvidence
             let olds = Array(Set(stale.compactMap(\.release))).sorted()
-            let summary = "\(stale.map(\.label).joined(separator: ", ")) still run(s) from release \(olds.joined(separator: ", ")) "
+            let summary = "\(stale.map(\.label).joined(separator: ", ")) still \(stale.count == 1 ? "runs" : "run") from release \(olds.joined(separator: ", ")) "
                 + "while \(layout.current.path) points at release \(current): deployed but not restarted"
             var fix = layout.restartSteps.map { "Restart only the app so it starts in release \(current): \($0)" }
             if layout.currentContents.map({ !$0.missing.isEmpty }) == true {

@@ -73,10 +73,12 @@ enum ReleaseTime {
     }
 }
 
-/// What every release check explains when it concerns the route: nothing listens, or the app
-/// crashes on boot, because of the release.
+/// What a broken release (dangling or partial) explains for its route: nothing listens, the
+/// app crashes on boot or keeps being restarted, and the service's executable, working
+/// directory or settings module is missing — all because they lie in the release.
 enum ReleaseExplains {
     static let symptoms: Set<String> = [
         "target-not-listening", "socket-missing", "socket-stale", "upstream-group-down", "app-startup-crash",
+        "crash-loop", "exec-missing", "working-directory-missing", "settings-module-missing",
     ]
 }
