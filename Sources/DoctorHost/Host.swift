@@ -36,9 +36,16 @@ public protocol Host: ConfigFileReader {
     func run(_ command: AllowedCommand, timeout: Duration, outputLimit: Int) async -> CommandResult
     /// One HTTP/1.1 GET with a single deadline covering connect and response head.
     func probe(_ request: ProbeRequest) async -> ProbeResult
+
+    /// Says that a file just read was only looked at to be rejected (a distribution's unit
+    /// file that runs no app server): a recording drops its contents, so a snapshot carries
+    /// only what the diagnosis used. Other hosts ignore it.
+    func discardContents(_ path: String)
 }
 
 extension Host {
+    public func discardContents(_ path: String) {}
+
     /// A host that cannot measure filesystems (a test double) says so like a snapshot
     /// without the record; LiveHost, SnapshotHost and SnapshotRecorder answer for real.
     public func filesystemStatistics(_ path: String) throws(HostError) -> FilesystemStatistics {

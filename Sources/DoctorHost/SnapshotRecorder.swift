@@ -46,6 +46,16 @@ public final class SnapshotRecorder: Host, Sendable {
         }
     }
 
+    /// Forgets a file's recorded contents (its stat and listing records stay): a replay
+    /// then reads it as not recorded, which callers treat like the rejection it was.
+    public func discardContents(_ path: String) {
+        recording.withLock { recording in
+            recording.copies[path] = nil
+            recording.paths[path]?.content = nil
+            if recording.paths[path] == PathRecord() { recording.paths[path] = nil }
+        }
+    }
+
     /// Reads a tail through the wrapped host. The copy starts at the first full line:
     /// a cut first line could hold the end of a secret whose key was cut off.
     public func readTail(_ path: String, maxBytes: Int) throws(HostError) -> FileTail {

@@ -165,14 +165,20 @@ struct SystemdGatherer: Sendable {
         guard let text = read(path, what: "systemd unit", into: &unavailable) else { return nil }
         if mustRunServer {
             // The cheap test first: most units on a host are the distribution's own.
-            guard text.contains("ExecStart"), Self.serverWords.contains(where: { text.contains($0) }) else { return nil }
+            guard text.contains("ExecStart"), Self.serverWords.contains(where: { text.contains($0) }) else {
+                host.discardContents(path)
+                return nil
+            }
         }
         var unit = SystemdUnitFile.parse(text, file: path)
         unit = unit.merging(dropIns: dropIns(for: name, listings: listings, into: &unavailable))
         let argv = unit.execStart.first?.argv ?? []
         let workingDirectory = unit.workingDirectory?.path
         let server = AppServerCommandLine.parse(argv, workingDirectory: workingDirectory)
-        if mustRunServer, server == nil { return nil }
+        if mustRunServer, server == nil {
+            host.discardContents(path)
+            return nil
+        }
         var socketBinds: [AppServerBind] = []
         var socketUnit: SystemdUnit?
         let socketName = (unit.value("Service", "Sockets")?.value.split(separator: " ").first.map(String.init))
