@@ -26,6 +26,11 @@ struct BareProcessLogGatherer: Sendable {
     /// Services found so far (supervisord programs, systemd units): what they run is not bare.
     let services: [ManagedService]
     let windowStart: Date
+    /// The proxy's network namespace: a bare server in another one (another site's
+    /// container or lab) counts only when a route reaches it through a unix socket.
+    var proxyNamespace: String? = nil
+    /// Every endpoint a diagnosed route targets.
+    var routeEndpoints: Set<Endpoint> = []
 
     /// Where distributions and deploy guides put app-server logs.
     static let conventionalLogDirectories = ["/var/log/gunicorn", "/var/log/uvicorn", "/var/log/uwsgi", "/var/log/uwsgi/app"]
@@ -46,7 +51,8 @@ struct BareProcessLogGatherer: Sendable {
         // Logs of managed servers still count as "known": a conventional directory's file
         // that a systemd unit's gunicorn writes is that unit's, not a crashed bare server's.
         for (_, logs) in runningLogs { read.formUnion(logs) }
-        for (server, logs) in runningLogs where !isManaged(server, byPID: byPID) && !logs.isEmpty {
+        for (server, logs) in runningLogs where !isManaged(server, byPID: byPID) && !logs.isEmpty
+            && isReachable(server, process: byPID[server.masterPID]) {
             let parsed = AppServerCommandLine.parse(server.cmdline, workingDirectory: server.workingDirectory)
             var failures: [StartupFailure] = []
             for log in logs {
@@ -80,6 +86,15 @@ struct BareProcessLogGatherer: Sendable {
             hops += 1
         }
         return services.contains { !$0.command.isEmpty && $0.command == server.cmdline }
+    }
+
+    /// In the proxy's namespace, or (elsewhere) serving a route over a unix socket.
+    private func isReachable(_ server: AppServer, process: ProcessRecord?) -> Bool {
+        guard let proxyNamespace, let namespace = process?.netNamespace, namespace != proxyNamespace else { return true }
+        return server.endpoints.contains { endpoint in
+            if case .unix = endpoint { return routeEndpoints.contains(endpoint) }
+            return false
+        }
     }
 
     /// The server's log files: named in argv, named in its gunicorn.conf.py (argv wins),

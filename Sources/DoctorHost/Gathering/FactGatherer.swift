@@ -70,7 +70,8 @@ public struct FactGatherer: Sendable {
         if let start = facts.windowStart {
             // After the managers: what they run is not bare.
             let bare = BareProcessLogGatherer(host: host, processes: facts.processes, appServers: facts.appServers,
-                                              services: facts.services, windowStart: start).gather()
+                                              services: facts.services, windowStart: start, proxyNamespace: proxyNamespace(facts),
+                                              routeEndpoints: Set(facts.routes.flatMap(\.target.endpoints))).gather()
             facts.services += bare.services
             facts.unavailable += bare.unavailable
         }
