@@ -48,8 +48,35 @@ import Testing
         #expect(finding.fix.contains("Then restart only the app: supervisorctl restart app"))
         #expect(!finding.fix.joined().contains("rm "), "never destructive")
 
+        // Still serving (booted before the switch): the next restart fails, a warning now.
+        var serving = layout
+        serving.services[0].isRunning = true
+        serving.services[0].state = "RUNNING"
+        #expect(ReleasePartialCheck().run(Self.facts(serving)).first?.severity == .warning)
+
+        // manage.py alone is not needed to serve: a warning even while the app is down.
+        var onlyManage = layout
+        onlyManage.currentContents?.required[0].kind = .missing
+        onlyManage.currentContents?.required[1].kind = .regular
+        #expect(ReleasePartialCheck().run(Self.facts(onlyManage)).first?.severity == .warning)
+
         layout.currentContents?.required[1].kind = .regular
         #expect(ReleasePartialCheck().run(Self.facts(layout)).isEmpty)
+    }
+
+    @Test func socketLeftInAnOldReleaseThatTheRouteTargets() throws {
+        var layout = Self.layout(running: true)
+        let path = "/srv/app/releases/1/run/app.sock"
+        layout.sockets = [ReleaseSocket(path: path, realPath: path, release: "1", kind: .socket, holders: [], holderReleases: [], routed: true)]
+        let finding = try #require(ReleaseSocketStaleCheck().run(Self.facts(layout)).first)
+        #expect(finding.severity == .critical)
+        #expect(finding.summary.contains("left in release 1"))
+        // In the current release, or listened on: not this check's business.
+        layout.sockets[0].release = "2"
+        #expect(ReleaseSocketStaleCheck().run(Self.facts(layout)).isEmpty)
+        layout.sockets[0].release = "1"
+        layout.sockets[0].holders = [42]
+        #expect(ReleaseSocketStaleCheck().run(Self.facts(layout)).isEmpty)
     }
 
     @Test func danglingCurrentIsCriticalWhileNothingServesAndAWarningWhileTheOldProcessRuns() throws {

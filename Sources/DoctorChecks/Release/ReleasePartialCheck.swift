@@ -46,13 +46,18 @@ public struct ReleasePartialCheck: Check {
             evidence.append(layout.releasesEvidence)
             let names = missing.map { ($0.path.hasPrefix(contents.path + "/") ? String($0.path.dropFirst(contents.path.count + 1)) : $0.path) }
             var summary = "\(layout.current.path) points at release \(contents.release), which lacks \(names.joined(separator: ", "))"
-            // Serving from an older release: fine until the next restart, which will fail.
+            // manage.py is not needed to serve: without it only migrate/collectstatic fail,
+            // so it alone never makes the release the cause of an outage.
+            let bootCritical = missing.contains { $0.what != "manage.py" }
             let severity: Severity
-            if serving && !fromCurrent {
+            if serving {
+                // Still up (booted before the switch, or before the files went): fine until
+                // the next restart, which will fail.
                 severity = .warning
-                summary += "; the app still runs from an older release, and its next restart will fail"
+                summary += fromCurrent ? "; the app runs now, but its next restart will fail"
+                    : "; the app still runs from an older release, and its next restart will fail"
             } else {
-                severity = route == nil ? .warning : .critical
+                severity = route != nil && bootCritical ? .critical : .warning
             }
             var fix: [String] = []
             if let previous = layout.previousRelease(before: contents.release) {
