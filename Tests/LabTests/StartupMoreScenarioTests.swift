@@ -285,5 +285,25 @@ extension LabTests {
                 try await captureIfAsked(lab, "startup-bare-uvicorn-redirected")
             }
         }
+            @Test("bare `uvicorn --reload` whose server process crashed on boot while the reloader lives: critical, startup, app-startup-crash (missing-env-var)")
+        func bareUvicornReloaderOnly() async throws {
+            try await withScenarioLab("start-bare-reload", directory: scenarioDirectory("startup-bare-uvicorn-reload")) { lab in
+                let reloader = try await lab.startUvicorn(bind: bind, extraArgs: ["--reload"], environment: ["DJANGO_SECRET_KEY": nil],
+                                                          waitUntilHealthy: false)
+                try await expectLogLine(lab, reloader.stderrPath, ["Started reloader process [\(reloader.pid)]"])
+                try await expectLogLine(lab, reloader.stderrPath, ["KeyError: 'DJANGO_SECRET_KEY'"])
+                // The reloader stays up, waiting for a file to change; its server is gone and
+                // nothing listens (observed with Uvicorn 0.54: `ss -ltn` shows no :8000).
+                #expect(lab.isRunning(reloader), "the reloader must still run:\n\(lab.tail(reloader.stderrPath))")
+                #expect(try await lab.connectError(bind) == ECONNREFUSED)
+                let site = try await startNginx(lab)
+                try await traffic(lab, site, expect: 502)
+
+                let (run, finding) = try await expectStartupCrash(lab, causes: ["missing-env-var"])
+                let summary = finding?["summary"] as? String ?? ""
+                #expect(summary.contains("uvicorn pid \(reloader.pid)") && summary.contains("crashes on boot"), "\(run)")
+                try await captureIfAsked(lab, "startup-bare-uvicorn-reload")
+            }
+        }
     }
 }
