@@ -59,14 +59,21 @@ import Testing
         #expect(finding.fix.contains { $0.contains("journalctl --vacuum-size") && $0.contains("logrotate") })
     }
 
-    /// nginx's ENOSPC line (the format of ngx_write_file's `[crit]`, as nginx 1.22 writes it)
-    /// is evidence of the filesystem its path is on; with every disk fine now it is a warning.
+    /// nginx's ENOSPC line, exactly as nginx 1.22 wrote it in the `disk-full-proxy-temp` lab
+    /// (its proxy_temp_path on a full tmpfs, a 4 MB response read slowly), moved to /var/lib/nginx:
+    /// evidence of the filesystem its path is on; with every disk fine now it is a warning.
     @Test func noSpaceLinesAreEvidence() throws {
-        let line = #"2026/11/21 10:40:01 [crit] 4242#4242: *7 pwrite() "/var/lib/nginx/proxy/1/00/0000000001" failed (28: No space left on device) while reading upstream, client: 127.0.0.1, server: lab.test, request: "GET /big/ HTTP/1.1", upstream: "http://127.0.0.1:8000/big/", host: "lab.test""#
+        let line = #"2026/11/21 10:40:00 [crit] 8544#8544: *5 pwritev() "/var/lib/nginx/proxy/0000000001" failed (28: No space left on device) while reading upstream, client: 127.0.0.1, server: lab.test, request: "GET /big/big.bin HTTP/1.1", upstream: "http://127.0.0.1:8001/big/big.bin", host: "lab.test""#
         let event = try #require(NginxErrorLog.parse(Substring(line), source: "/var/log/nginx/error.log:12", localZone: TimeZone(identifier: "UTC")!))
         #expect(event.errno == 28)
         let full = try #require(diskFull([filesystem(total: 20 * Self.gb, available: 0)], events: [event]).first)
         #expect(full.evidence.contains { $0.kind == .log && $0.text.contains("No space left on device") })
+        #expect(full.summary.contains("nginx failed to write 1 temp file there"), "\(full.summary)")
+        // On another full filesystem, the line still goes to the one its path is on.
+        var other = filesystem(total: 20 * Self.gb, available: 0)
+        other.mountPoint = "/srv"
+        let two = diskFull([other, filesystem(total: 20 * Self.gb, available: 0)], events: [event])
+        #expect(two.count == 2 && two[0].evidence.allSatisfy { $0.kind != .log } && two[1].evidence.contains { $0.kind == .log })
         let past = try #require(diskFull([filesystem(total: 20 * Self.gb, available: 10 * Self.gb)], events: [event]).first)
         #expect(past.severity == .warning)
         #expect(past.summary.contains("No space left on device") && past.summary.contains("has space now"), "\(past.summary)")

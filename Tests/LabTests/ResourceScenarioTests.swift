@@ -20,9 +20,10 @@ extension LabTests {
     struct ResourceScenario {
         /// nginx on 127.0.0.1:8080 in front of Gunicorn on `mount/gunicorn.sock`, both in the
         /// mount namespace; proxy temp files on the tmpfs too (as /var/lib/nginx on a full /var).
-        private func startStack(_ lab: Lab, _ mount: LabMount) async throws -> (gunicorn: LabProcess, site: NginxSite) {
+        private func startStack(_ lab: Lab, _ mount: LabMount,
+                                serverDirectives: [String] = []) async throws -> (gunicorn: LabProcess, site: NginxSite) {
             let bind = Bind.unix(path: "\(mount.path)/gunicorn.sock")
-            let site = NginxSite(upstream: bind)
+            let site = NginxSite(upstream: bind, serverDirectives: serverDirectives)
             let config = lab.nginxConfig(site).replacingOccurrences(of: "proxy_temp_path \(lab.tmpDirectory)/proxy;",
                                                                     with: "proxy_temp_path \(mount.path)/proxy;")
             #expect(config.contains("proxy_temp_path \(mount.path)/proxy;"))
@@ -85,6 +86,53 @@ extension LabTests {
                 #expect(full.findings.filter { $0.check == "disk-full" }.count == 1, "\(full.findings.map(\.summary))")
                 _ = site
                 try await capture(lab, mount, "disk-full-socket-dir")
+            }
+        }
+
+        /// A response larger than nginx's memory buffers, read slowly: nginx spills it to a temp
+        /// file under proxy_temp_path, which is on the full tmpfs.
+        private static let slowClient = #"""
+        import socket, sys, time
+        s = socket.create_connection(("127.0.0.1", 8080), timeout=10)
+        s.sendall(b"GET /big/big.bin HTTP/1.1\r\nHost: lab.test\r\nConnection: close\r\n\r\n")
+        time.sleep(1.5)
+        total = 0
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            total += len(chunk)
+        print(total)
+        """#
+
+        @Test("proxy temp dir on a full tmpfs: nginx logs [crit] (28: No space left on device) while reading upstream; verdict disk-full with that line")
+        func proxyTempFull() async throws {
+            try await withScenarioLab("res-proxy-temp", directory: scenarioDirectory("disk-full-proxy-temp")) { lab in
+                let mount = try await lab.mountTmpfs(name: "run-app", sizeKiB: 1024)
+                // A second upstream with a large body: Python's http.server over a 4 MB file.
+                let files = "\(lab.dataDirectory)/static"
+                try FileManager.default.createDirectory(atPath: "\(files)/big", withIntermediateDirectories: true)
+                try Data(repeating: 0x61, count: 4 << 20).write(to: URL(fileURLWithPath: "\(files)/big/big.bin"))
+                let stat = try lab.startProcess(name: "static", [lab.python, "-m", "http.server", "8001", "--bind", "127.0.0.1",
+                                                                 "--directory", files])
+                try await lab.waitUntilListening(.tcp(8001), process: stat)
+                let big = "location /big/ { proxy_pass http://127.0.0.1:8001; proxy_buffer_size 4k; proxy_buffers 4 4k; proxy_busy_buffers_size 8k; }"
+                _ = try await startStack(lab, mount, serverDirectives: [big])
+                try await lab.fill(mount)
+
+                let client = try await lab.runInNamespace([lab.python, "-c", Self.slowClient], timeout: .seconds(30))
+                let line = try await lab.waitForLogLine(lab.nginxErrorLog, containingAll: ["(28: No space left on device)", "upstream:"])
+                #expect(line != nil, "client: \(client)\nerror log:\n\(lab.tail(lab.nginxErrorLog))")
+                let received = Int(client.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+                #expect(received < 4 << 20, "the response was cut: \(received) bytes")
+
+                let run = try await lab.diagnose(in: mount)
+                let full = try report(run)
+                expectVerdict(run, full, status: "critical", layer: "capacity", check: "disk-full")
+                let finding = try #require(full.finding("disk-full"), "\(run)")
+                #expect(finding.evidence.contains { $0.kind == "log" && $0.text.contains("No space left on device") && $0.text.contains("\(mount.path)/proxy") },
+                        "\(finding.evidence.map(\.text))")
+                try await capture(lab, mount, "disk-full-proxy-temp")
             }
         }
 

@@ -23,7 +23,7 @@ public struct DiskFullCheck: Check {
     public let rationale = """
         A full disk turns into 502s in several ways: nginx buffers large upstream responses and \
         request bodies to temp files (/var/lib/nginx/proxy, client_body) and, when that write fails, \
-        logs `[crit] … pwrite() "…/proxy/…" failed (28: No space left on device)` and cuts the response; \
+        logs `[crit] … pwritev() "…/proxy/…" failed (28: No space left on device)` and cuts the response; \
         Django cannot store uploads in /tmp; the app's own writes (SQLite, sessions, media) fail with 500s. \
         Out of inodes (or, on disk filesystems, of directory blocks), nothing can be created: a restarted \
         Gunicorn cannot create its unix socket (`connection to /run/app.sock failed: [Errno 28] No space \
@@ -110,7 +110,13 @@ public struct DiskFullCheck: Check {
         } else {
             what = "is nearly out of inodes: \(Self.percent(filesystem.inodesUsedPercent ?? 0)) used"
         }
-        let consequences = Self.consequences(filesystem.purposes, inodesOut: inodesOut, spaceOut: severity == .critical && spaceShort)
+        var consequences = Self.consequences(filesystem.purposes, inodesOut: inodesOut, spaceOut: severity == .critical && spaceShort,
+                                             logged: !events.isEmpty)
+        if !events.isEmpty {
+            // Seen, not inferred: nginx said so in its error log.
+            let writes = "nginx failed to write \(events.count) temp file\(events.count == 1 ? "" : "s") there (28: No space left on device), cutting those responses"
+            consequences = consequences.isEmpty ? writes : writes + "; " + consequences
+        }
         let summary = "Filesystem \(filesystem.label) \(what); it holds \(Self.purposesText(filesystem.purposes.prefix(3)))"
             + (filesystem.purposes.count > 3 ? " and \(filesystem.purposes.count - 3) more" : "")
             + (consequences.isEmpty ? "" : " (\(consequences))")
@@ -173,7 +179,7 @@ public struct DiskFullCheck: Check {
     /// What fails on this filesystem, from what it holds and what ran out: creating a file
     /// or socket needs an inode (and, on disk filesystems, sometimes a directory block);
     /// writing needs blocks.
-    static func consequences(_ purposes: [FilesystemPurpose], inodesOut: Bool, spaceOut: Bool) -> String {
+    static func consequences(_ purposes: [FilesystemPurpose], inodesOut: Bool, spaceOut: Bool, logged: Bool = false) -> String {
         var parts: [String] = []
         if spaceOut, purposes.contains(where: { $0.role.contains("proxy temp") || $0.role.hasPrefix("nginx temp") }) {
             parts.append("nginx cannot buffer responses or request bodies to disk")
@@ -188,7 +194,7 @@ public struct DiskFullCheck: Check {
             parts.append("uploads and temp files fail")
         }
         if spaceOut, purposes.contains(where: { $0.role.hasSuffix("log") }) { parts.append("log lines are lost") }
-        if spaceOut, parts.isEmpty { parts.append("every write there fails with ENOSPC") }
+        if spaceOut, parts.isEmpty, !logged { parts.append("every write there fails with ENOSPC") }
         return parts.joined(separator: "; ")
     }
 
