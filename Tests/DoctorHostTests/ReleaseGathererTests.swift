@@ -252,6 +252,33 @@ import Glibc
         #expect(socket.holderReleases == ["1"])
     }
 
+    /// A real process whose binary lies in a release (as a `--copies` venv's interpreter
+    /// does) and whose cwd and argv say nothing: /proc/PID/exe finds the root and the release.
+    @Test func processFoundByItsExecutableInARelease() throws {
+        let tree = try Tree()
+        try tree.release("1")
+        try tree.release("2")
+        try tree.link("releases/2")
+        let binary = tree.root + "/releases/1/bin/sleep"
+        try FileManager.default.createDirectory(atPath: tree.root + "/releases/1/bin", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/bin/sleep", toPath: binary)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["30"]
+        process.currentDirectoryURL = URL(fileURLWithPath: "/")
+        try process.run()
+        defer { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+        let pid = Int(process.processIdentifier)
+        var facts = Facts()
+        facts.processes = [ProcessRecord(pid: pid, ppid: 1, cmdline: ["gunicorn", "app:app"], comm: "sleep", cwd: "/")]
+        facts.appServers = [AppServer(kind: "gunicorn", masterPID: pid, workingDirectory: "/", cmdline: ["gunicorn", "app:app"])]
+        let layout = try #require(gather(facts).layouts.first)
+        #expect(layout.root == tree.root)
+        #expect(layout.processes.first?.release == "1")
+        #expect(layout.processes.first?.evidence == "/proc/\(pid)/exe → \(binary)")
+        #expect(layout.discoveredFrom.contains { $0.contains("/proc/\(pid)/exe") })
+    }
+
     @Test func pathHelpers() {
         #expect(ReleaseGatherer.normalize("/srv//app/./releases/../current/") == "/srv/app/current")
         #expect(ReleaseGatherer.candidateRoots("/srv/app/releases/3/src") == ["/srv/app"])

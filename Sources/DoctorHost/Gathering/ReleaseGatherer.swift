@@ -58,6 +58,7 @@ struct ReleaseGatherer: Sendable {
             if let cwd = facts.process(app.masterPID)?.cwd { hints.append(Hint(path: cwd, origin: "\(label): cwd \(cwd)")) }
             if let directory = app.workingDirectory { hints.append(Hint(path: directory, origin: "\(label): directory \(directory)")) }
             for path in Self.absolutePaths(in: app.cmdline) { hints.append(Hint(path: path, origin: "\(label): command line \(path)")) }
+            if let exe = executable(of: app.masterPID) { hints.append(Hint(path: exe, origin: "\(label): /proc/\(app.masterPID)/exe \(exe)")) }
             for case let .unix(path) in app.endpoints { hints.append(Hint(path: path, origin: "\(label): binds \(path)")) }
         }
         for service in facts.services {
@@ -75,6 +76,13 @@ struct ReleaseGatherer: Sendable {
             for case let .unix(path) in route.target.endpoints { hints.append(Hint(path: path, origin: "route \(route.label): unix:\(path)")) }
         }
         return hints
+    }
+
+    /// `/proc/PID/exe`, resolved by the kernel (a venv's `bin/python` symlink leads to the
+    /// system interpreter; a `--copies` venv's stays in the venv). `nil` when unreadable.
+    private func executable(of pid: Int) -> String? {
+        guard let target = try? host.readLink("/proc/\(pid)/exe"), target.hasPrefix("/") else { return nil }
+        return target.hasSuffix(" (deleted)") ? String(target.dropLast(" (deleted)".count)) : target
     }
 
     /// Absolute paths in argv words: `/srv/app/current/venv/bin/gunicorn`, `--chdir=/srv/app/current`,
@@ -237,6 +245,10 @@ struct ReleaseGatherer: Sendable {
             } else if let word = Self.absolutePaths(in: app.cmdline).first(where: { Self.release(of: $0, root: root) != nil }) {
                 release = Self.release(of: word, root: root)?.id
                 evidence = "command line names \(word)"
+            } else if let exe = executable(of: app.masterPID), let found = Self.release(of: exe, root: root) {
+                // A venv made with --copies: the interpreter itself lives in the release.
+                release = found.id
+                evidence = "/proc/\(app.masterPID)/exe → \(exe)"
             } else {
                 let paths = [process?.cwd, app.workingDirectory].compactMap { $0 } + Self.absolutePaths(in: app.cmdline)
                 guard let path = paths.first(where: { Self.normalize($0) == root || Self.normalize($0).hasPrefix(root + "/") }) else {
