@@ -61,6 +61,18 @@ import Testing
         #expect(service.startupFailures.last?.program == "uvicorn")
     }
 
+    @Test func aSupervisedGunicornsErrorLogfileIsReadWithItsCapture() async throws {
+        let facts = try await facts("startup-supervised-error-logfile")
+        let service = try #require(facts.services.first { $0.manager == "supervisor" })
+        #expect(!facts.services.contains { $0.manager == "none" })
+        let named = try #require(service.command.firstIndex(of: "--error-logfile").map { service.command[$0 + 1] })
+        #expect(service.logFiles.contains(named))
+        #expect(service.logFiles.count == 3, "stderr_logfile, stdout_logfile and the named file: \(service.logFiles)")
+        let failure = try #require(service.startupFailures.last)
+        #expect(failure.cause == .missingEnvVar)
+        #expect(failure.source.hasPrefix(named + ":"))
+    }
+
     @Test func supervisedServersAreNotBare() async throws {
         for snapshot in ["startup-healthy-supervised", "startup-missing-secret-key", "startup-database-unreachable"] {
             let facts = try await facts(snapshot)

@@ -305,5 +305,29 @@ extension LabTests {
                 try await captureIfAsked(lab, "startup-bare-uvicorn-reload")
             }
         }
+            // MARK: A managed server's own log file
+
+        @Test("supervised gunicorn with --error-logfile, no DJANGO_SECRET_KEY: the traceback is only in that file: critical, startup, app-startup-crash (missing-env-var)")
+        func supervisedGunicornWithErrorLogfile() async throws {
+            try await withScenarioLab("start-errlog", directory: scenarioDirectory("startup-supervised-error-logfile")) { lab in
+                let errorLog = "\(lab.logsDirectory)/gunicorn-error.log"
+                try await lab.startSupervisord(programs: [
+                    lab.gunicornProgram(name: app, bind: bind, extraArgs: ["--error-logfile", errorLog],
+                                        environment: ["DJANGO_SECRET_KEY": nil]),
+                ])
+                try await expectGaveUp(lab)
+                try await expectLogLine(lab, errorLog, ["KeyError: 'DJANGO_SECRET_KEY'"])
+                // supervisord's capture of stderr holds only gunicorn's one-line echo of the exception.
+                let captured = lab.tail(lab.programStderrLog(app), lines: 400)
+                #expect(!captured.contains("KeyError"), "stderr_logfile:\n\(captured)")
+                let site = try await startNginx(lab)
+                try await traffic(lab, site, expect: 502)
+
+                let (run, finding) = try await expectStartupCrash(lab, causes: ["missing-env-var"])
+                let sources = (finding?["evidence"] as? [[String: Any]])?.compactMap { $0["source"] as? String } ?? []
+                #expect(sources.contains { $0.hasPrefix(errorLog + ":") }, "the decisive line is quoted from \(errorLog):\n\(run)")
+                try await captureIfAsked(lab, "startup-supervised-error-logfile")
+            }
+        }
     }
 }

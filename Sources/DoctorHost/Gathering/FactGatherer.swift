@@ -68,6 +68,10 @@ public struct FactGatherer: Sendable {
             facts.unavailable += kernel.unavailable
         }
         if let start = facts.windowStart {
+            // A managed gunicorn with --error-logfile writes its tracebacks there, not to the manager's capture.
+            let named = NamedLogFileGatherer(host: host, windowStart: start).complete(facts.services)
+            facts.services = named.services
+            facts.unavailable += named.unavailable
             // After the managers: what they run is not bare.
             let bare = BareProcessLogGatherer(host: host, processes: facts.processes, appServers: facts.appServers,
                                               services: facts.services, windowStart: start, proxyNamespace: proxyNamespace(facts),
