@@ -10,8 +10,8 @@ public struct ReleaseLayout: Hashable, Codable, Sendable {
     public var root: String
     /// `ROOT/current` as read.
     public var current: ReleaseLink
-    /// Releases under `ROOT/releases`, newest first (by name when ids sort as times or
-    /// numbers, else by mtime), at most `ReleaseLayout.listedReleases`.
+    /// Releases under `ROOT/releases`, newest first (by name when ids are digits — timestamps,
+    /// counters — or there are too many to stat; else by mtime), at most `ReleaseLayout.listedReleases`.
     public var releases: [ReleaseEntry]
     /// How many entries `ROOT/releases` holds; `nil` when it could not be listed.
     public var releaseCount: Int?
@@ -56,11 +56,15 @@ public struct ReleaseLayout: Hashable, Codable, Sendable {
     /// `ROOT/releases/<id>`.
     public func path(ofRelease id: String) -> String { releasesDirectory + "/" + id }
 
-    /// The newest listed release other than `id` that is a directory: where a rollback goes.
+    /// Where a rollback from release `id` goes: the next directory after it in `releases`
+    /// (newest first), else the newest other one; the newest directory when `id` is `nil`.
     public func previousRelease(before id: String?) -> ReleaseEntry? {
         guard let id else { return releases.first { $0.kind == .directory } }
         let others = releases.filter { $0.kind == .directory && $0.id != id }
-        return others.first { ReleaseEntry.isOlder($0.id, than: id) } ?? others.first
+        if let index = releases.firstIndex(where: { $0.id == id }) {
+            if let older = releases[(index + 1)...].first(where: { $0.kind == .directory }) { return older }
+        }
+        return others.first
     }
 }
 

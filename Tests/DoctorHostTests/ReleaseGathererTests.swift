@@ -219,6 +219,21 @@ import Glibc
         #expect(layout.releases.allSatisfy { $0.kind == .directory })
     }
 
+    /// Git-hash ids do not sort by time: the listing is ordered by mtime, and the rollback
+    /// target is the release deployed before the current one.
+    @Test func hashNamedReleasesAreOrderedByMtime() throws {
+        let tree = try Tree()
+        let ids = ["f00d", "a1b2", "c3d4"] // deployed in this order
+        for (offset, id) in ids.enumerated() {
+            try tree.release(id)
+            tree.setModified("releases/\(id)", time_t(1_700_000_000 + offset * 100))
+        }
+        try tree.link("releases/c3d4")
+        let layout = try #require(gather(tree.facts(processCWD: nil)).layouts.first)
+        #expect(layout.releases.map(\.id) == ["c3d4", "a1b2", "f00d"])
+        #expect(layout.previousRelease(before: "c3d4")?.id == "a1b2")
+    }
+
     @Test func requirementsNewerThanTheVenv() throws {
         let tree = try Tree()
         try tree.release("1")

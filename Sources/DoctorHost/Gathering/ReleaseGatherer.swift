@@ -17,6 +17,8 @@ struct ReleaseGatherer: Sendable {
     /// More roots than this on one host is a sign of a mistaken hint, not a deployment.
     static let maxRoots = 8
     static let dependencyFiles = ["pyproject.toml", "poetry.lock", "Pipfile.lock", "uv.lock"]
+    /// Releases with non-numeric ids are ordered by mtime only up to this many (one stat each).
+    static let maxStatForOrder = 200
 
     /// A path that mentions a root, and who mentioned it.
     private struct Hint {
@@ -224,13 +226,25 @@ struct ReleaseGatherer: Sendable {
             if a.digits, b.digits, a.name.utf8.count != b.name.utf8.count { return a.name.utf8.count > b.name.utf8.count }
             return a.name > b.name
         }
-        var newest = Array(sorted.prefix(ReleaseLayout.listedReleases).map(\.name))
-        if let id = layout.current.release, names.contains(id), !newest.contains(id) { newest.append(id) }
-        layout.releases = newest.map { id in
+        func entry(_ id: String) -> ReleaseEntry {
             let path = directory + "/" + id
             let status = try? host.status(path, followLinks: true)
             return ReleaseEntry(id: id, path: path, kind: status.map { FileKind($0.kind) } ?? .unknown, modified: status?.modified)
         }
+        if keyed.contains(where: { !$0.digits }), names.count <= Self.maxStatForOrder {
+            // Ids that do not sort by time (git hashes, names): order by mtime instead.
+            let entries = names.map(entry).sorted { ($0.modified ?? 0, $0.id) > ($1.modified ?? 0, $1.id) }
+            var newest = Array(entries.prefix(ReleaseLayout.listedReleases))
+            if let id = layout.current.release, !newest.contains(where: { $0.id == id }),
+               let current = entries.first(where: { $0.id == id }) {
+                newest.append(current)
+            }
+            layout.releases = newest
+            return
+        }
+        var newest = Array(sorted.prefix(ReleaseLayout.listedReleases).map(\.name))
+        if let id = layout.current.release, names.contains(id), !newest.contains(id) { newest.append(id) }
+        layout.releases = newest.map(entry)
     }
 
     /// An app server's master, when its cwd or argv lies under the root.
