@@ -101,10 +101,13 @@ extension Lab {
     /// (e.g. `/var/log/gunicorn`): the host layout of a server that logs there, for a
     /// gatherer that looks in conventional places, without touching the host's
     /// directories (the mounts live and die with that one gwdoctor process).
-    public func runDoctor(mounting source: String, at target: String, _ arguments: [String],
+    ///
+    /// `hiding` is where the tmpfs goes when `target`'s parent does not exist (an existing
+    /// ancestor such as `/var/spool` for `/var/spool/cron/crontabs`).
+    public func runDoctor(mounting source: String, at target: String, hiding: String? = nil, _ arguments: [String],
                           timeout: Duration = .seconds(120)) async throws -> DoctorRun {
         let doctor = try Lab.doctorExecutable()
-        let parent = (target as NSString).deletingLastPathComponent
+        let parent = hiding ?? (target as NSString).deletingLastPathComponent
         let script = #"set -e; mount -t tmpfs gwdoctor-lab "$1"; mkdir -p "$2"; mount --bind "$0" "$2"; shift 2; exec "$@""#
         let inherited = ProcessInfo.processInfo.environment["PATH"] ?? ""
         let environment = [

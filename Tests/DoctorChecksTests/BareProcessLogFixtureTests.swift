@@ -73,6 +73,18 @@ import Testing
         #expect(failure.source.hasPrefix(named + ":"))
     }
 
+    @Test func aServerStartedByAnAtRebootCrontabLineIsKnownFromThatLine() async throws {
+        let facts = try await facts("startup-bare-gunicorn-crontab")
+        let service = try #require(facts.services.first { $0.manager == "none" })
+        #expect(service.source == "/var/spool/cron/crontabs/root:3")
+        #expect(service.state == "not running")
+        #expect(service.command.first?.hasSuffix("/bin/gunicorn") == true)
+        // Binds from the line's argv; the log from its `>> FILE 2>&1`.
+        #expect(service.binds.compactMap(\.endpoint) == [.tcp(host: "127.0.0.1", port: 8000)])
+        #expect(service.logFiles.count == 1 && service.logFiles[0].hasSuffix("/logs/app-cron.log"))
+        #expect(service.startupFailures.last?.cause == .missingEnvVar)
+    }
+
     @Test func supervisedServersAreNotBare() async throws {
         for snapshot in ["startup-healthy-supervised", "startup-missing-secret-key", "startup-database-unreachable"] {
             let facts = try await facts(snapshot)

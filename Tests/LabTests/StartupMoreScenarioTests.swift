@@ -329,5 +329,40 @@ extension LabTests {
                 try await captureIfAsked(lab, "startup-supervised-error-logfile")
             }
         }
+            @Test("gunicorn started by an @reboot crontab line (cron's bare environment: no DJANGO_SECRET_KEY), crashed and gone; the line's `>> file 2>&1` is its log: critical, startup, app-startup-crash (missing-env-var)")
+        func bareGunicornFromCrontab() async throws {
+            try await withScenarioLab("start-cron", directory: scenarioDirectory("startup-bare-gunicorn-crontab")) { lab in
+                let crontabs = "\(lab.directory)/crontabs"
+                let log = "\(lab.logsDirectory)/app-cron.log"
+                let line = "cd \(lab.labsite) && \(lab.venv)/bin/gunicorn --bind \(bind.gunicornArgument) --workers 2 --no-control-socket labsite.wsgi:application >> \(log) 2>&1"
+                try lab.write("# m h dom mon dow command\nMAILTO=\"\"\n@reboot \(line)\n", to: "\(crontabs)/root")
+                // What cron does at boot: /bin/sh -c LINE with its own small environment.
+                let cron = try lab.startProcess(name: "cron-reboot", ["/bin/sh", "-c", line], environment: [
+                    "HOME": lab.directory, "LOGNAME": "root", "PATH": "/usr/bin:/bin", "SHELL": "/bin/sh",
+                ])
+                let gone = try await waitUntilGone(lab, cron)
+                #expect(gone == true, "the @reboot command still runs:\n\(lab.tail(log))")
+                try await expectLogLine(lab, log, ["KeyError: 'DJANGO_SECRET_KEY'"])
+                let site = try await startNginx(lab)
+                try await traffic(lab, site, expect: 502)
+
+                let run = try await lab.runDoctor(mounting: crontabs, at: "/var/spool/cron/crontabs", hiding: "/var/spool",
+                                                  ["diagnose", "--nginx-conf", lab.nginxConfigPath, "--format", "json"])
+                let report = try #require(try? run.decode(ReportJSON.self), "no JSON report:\n\(run)")
+                expectVerdict(run, report, status: "critical", layer: "startup", check: "app-startup-crash")
+                #expect(startupFinding(run)?["cause"] as? String == "missing-env-var", "\(run)")
+                #expect(bareFinding(run).contains("@reboot in /var/spool/cron/crontabs/root:3"), "\(run)")
+                let evidence = report.finding("app-startup-crash")?.evidence.map(\.all).joined(separator: "\n") ?? ""
+                #expect(evidence.contains(log), "quoted from the line's redirection target:\n\(run)")
+
+                if Lab.capturesFixtures {
+                    let destination = Lab.fixtureDestination("startup-bare-gunicorn-crontab", repositoryRoot: lab.repositoryRoot)
+                    try? FileManager.default.removeItem(atPath: destination)
+                    let snapshot = try await lab.runDoctor(mounting: crontabs, at: "/var/spool/cron/crontabs", hiding: "/var/spool",
+                                                           ["snapshot", destination, "--nginx-conf", lab.nginxConfigPath])
+                    #expect(snapshot.exitCode == 0, "\(snapshot)")
+                }
+            }
+        }
     }
 }

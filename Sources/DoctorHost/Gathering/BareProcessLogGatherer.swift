@@ -65,6 +65,9 @@ struct BareProcessLogGatherer: Sendable {
                                          binds: server.binds.isEmpty ? (parsed?.binds ?? []) : server.binds,
                                          logFiles: logs, startupFailures: Self.sorted(failures), source: "process table"))
         }
+        let fromScripts = scriptStartedServers(alreadyRead: read, unavailable: &unavailable)
+        found += fromScripts
+        read.formUnion(fromScripts.flatMap(\.logFiles))
         found += crashedServers(alreadyRead: read, unavailable: &unavailable)
         return (found, unavailable)
     }
@@ -161,6 +164,87 @@ struct BareProcessLogGatherer: Sendable {
             }
         }
         return found
+    }
+
+    /// Crontabs with a user field, crontabs without one (Debian's, then RHEL's spool), and rc.local.
+    static let crontabFiles = ["/etc/crontab"]
+    static let crontabDirectories: [(path: String, hasUserField: Bool)] = [
+        ("/etc/cron.d", true), ("/var/spool/cron/crontabs", false), ("/var/spool/cron", false),
+    ]
+    static let bootScripts = ["/etc/rc.local"]
+
+    /// Servers an `@reboot` crontab line or rc.local starts that are not running now: the
+    /// files their line names (`--error-logfile`, `>> app.log 2>&1`) are their log.
+    private func scriptStartedServers(alreadyRead: Set<String>, unavailable: inout [Unavailable]) -> [ManagedService] {
+        var started: [ScriptStartedServer] = []
+        for file in Self.crontabFiles {
+            if let text = readOptional(file, into: &unavailable) {
+                started += StartupScriptCommands.crontab(text, file: file, hasUserField: true)
+            }
+        }
+        for (directory, hasUserField) in Self.crontabDirectories {
+            guard let entries = try? host.list(directory) else { continue }
+            for name in entries where !name.hasPrefix(".") {
+                let path = directory + "/" + name
+                guard (try? host.status(path, followLinks: true))?.kind == .regular,
+                      let text = readOptional(path, into: &unavailable) else { continue }
+                started += StartupScriptCommands.crontab(text, file: path, hasUserField: hasUserField)
+            }
+        }
+        for file in Self.bootScripts {
+            if let text = readOptional(file, into: &unavailable) { started += StartupScriptCommands.script(text, file: file) }
+        }
+        var found: [ManagedService] = []
+        for server in started where !isRunning(server) {
+            let parsed = AppServerCommandLine.parse(server.argv, workingDirectory: server.workingDirectory)
+            var logs = AppServerLogFiles.fromCommandLine(server.argv, workingDirectory: parsed?.directory ?? server.workingDirectory)
+                .filter { $0.role == .error }.map(\.path)
+            for file in [server.stderrFile, server.stdoutFile].compactMap({ $0 }) {
+                // Relative to the `cd` before it; without one, cron's start directory (the user's home) is unknown.
+                let path = file.hasPrefix("/") ? file : server.workingDirectory.map { ($0 as NSString).appendingPathComponent(file) }
+                if let path = path.map({ ($0 as NSString).standardizingPath }), !logs.contains(path) { logs.append(path) }
+            }
+            logs = logs.filter { $0.hasPrefix("/") && !$0.hasPrefix("/dev/") && !alreadyRead.contains($0) }
+            var failures: [StartupFailure] = []
+            var read: [String] = []
+            for log in logs {
+                guard let window = window(log, unavailable: &unavailable) else { continue }
+                read.append(log)
+                failures += AppServerLog.classify(lines: window.lines, source: log, firstLineNumber: window.firstLineNumber,
+                                                  program: parsed?.kind, appPackages: Self.appPackages(server.argv))
+            }
+            guard !failures.isEmpty else { continue }
+            let program = parsed?.kind ?? "app server"
+            found.append(ManagedService(manager: "none", name: "\(program) (\(server.schedule) in \(server.source))", state: "not running",
+                                        stateDetail: "started by \(server.source) with no manager; no process of it is running",
+                                        command: Redactor.redact(arguments: server.argv),
+                                        binds: parsed.map { $0.applying(configBinds: [], timeoutSeconds: nil).binds } ?? [],
+                                        logFiles: read, startupFailures: Self.sorted(failures), source: server.source))
+        }
+        return found
+    }
+
+    /// Whether a running app server is the one this line starts: its argv ends with the
+    /// line's arguments and runs the same program (a venv script runs as `python3 SCRIPT …`).
+    private func isRunning(_ server: ScriptStartedServer) -> Bool {
+        let arguments = Redactor.redact(arguments: Array(server.argv.dropFirst()))
+        let program = (server.argv[0] as NSString).lastPathComponent
+        return appServers.contains { running in
+            let argv = running.cmdline
+            guard argv.count > arguments.count, Array(argv.suffix(arguments.count)) == arguments else { return false }
+            return (argv[argv.count - arguments.count - 1] as NSString).lastPathComponent == program
+        }
+    }
+
+    private func readOptional(_ path: String, into unavailable: inout [Unavailable]) -> String? {
+        do {
+            return String(decoding: try host.readFile(path, maxBytes: Self.maxConfigBytes), as: UTF8.self)
+        } catch {
+            if case .permissionDenied = error {
+                unavailable.append(Unavailable(what: "startup script \(path)", reason: error.description))
+            }
+            return nil
+        }
     }
 
     /// `error.log`, `app.log`, `gunicorn-error.log`; not rotated (`.1`, `.gz`) nor access logs.
