@@ -42,7 +42,8 @@ public struct LiveHost: Host {
         try PosixFiles.list(path)
     }
 
-    /// statvfs(2); errors map like `status`'s (ENOENT `.notFound`, EACCES `.permissionDenied`).
+    /// statvfs(2) with a 2 s deadline (a dead NFS server blocks it forever); errors map like
+    /// `status`'s (ENOENT `.notFound`, EACCES `.permissionDenied`), a timeout is `.io` ETIMEDOUT.
     public func filesystemStatistics(_ path: String) throws(HostError) -> FilesystemStatistics {
         try PosixFiles.filesystemStatistics(path)
     }

@@ -23,6 +23,17 @@ struct ResourceGatheringTests {
         #expect(throws: HostError.notFound(missing)) { try LiveHost().filesystemStatistics(missing) }
     }
 
+    /// A statvfs stuck on a dead network filesystem must not hang gwdoctor: the call is
+    /// abandoned at its deadline. (A hung NFS mount cannot be made here; a sleeping body stands in.)
+    @Test func deadlineAbandonsAHungCall() {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let hung: Int? = PosixFiles.withDeadline(.milliseconds(200)) { sleep(3); return 1 }
+        #expect(hung == nil)
+        #expect(clock.now - start < .seconds(2), "returned at the deadline, not when the call ended")
+        #expect(PosixFiles.withDeadline(.seconds(2)) { 42 } == 42)
+    }
+
     /// Recorded, written, replayed: the same figures and the same error; a path never asked is `notRecorded`.
     @Test func snapshotRecordsAndReplaysStatvfs() throws {
         let tree = try TemporaryDirectory()
