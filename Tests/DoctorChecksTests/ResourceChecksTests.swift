@@ -80,6 +80,23 @@ import Testing
         #expect(diskFull([filesystem(total: 20 * Self.gb, available: 10 * Self.gb)]).isEmpty)
     }
 
+    /// Gunicorn's own line when it cannot create its socket, exactly as the `disk-full-inodes` lab's
+    /// gunicorn.log has it (the path moved to /srv).
+    @Test func appServerNoSpaceLineIsEvidence() throws {
+        let line = "[2026-11-21 10:25:40 +0000] [1234] [ERROR] connection to /srv/run/gunicorn.sock failed: [Errno 28] No space left on device"
+        var facts = Facts()
+        facts.filesystems = [filesystem(total: 20 * Self.gb, available: 0), FilesystemUsage(
+            mountPoint: "/srv", type: "xfs", totalBytes: 10 * Self.gb, freeBytes: 0, availableBytes: 0,
+            purposes: [FilesystemPurpose(role: "socket dir", path: "/srv/run")])]
+        facts.services = [ManagedService(manager: "supervisord", name: "app", startupFailures: [
+            StartupFailure(cause: .other, decisiveLine: line, source: "/var/log/app.err.log:7", program: "gunicorn"),
+        ])]
+        let findings = DiskFullCheck().run(facts)
+        #expect(findings.count == 2)
+        #expect(findings[1].evidence.contains { $0.kind == .log && $0.text == "app: \(line)" && $0.source == "/var/log/app.err.log:7" })
+        #expect(!findings[0].evidence.contains { $0.kind == .log })
+    }
+
     // MARK: memory-pressure
 
     /// This machine's real /proc/meminfo (Fixtures/proc, copied from DoctorParsersTests'),

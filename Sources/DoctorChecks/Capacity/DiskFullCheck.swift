@@ -65,9 +65,22 @@ public struct DiskFullCheck: Check {
             return matches.max { (full[$0].0.mountPoint?.count ?? 0) < (full[$1].0.mountPoint?.count ?? 0) } ?? 0
         }
         let owners = noSpace.map(owner)
+        // An app server's own ENOSPC at boot (`[Errno 28] No space left on device` creating its
+        // socket) goes to the filesystem its line names, else the first.
+        let bootFailures = facts.services.flatMap { service in
+            service.startupFailures.filter { Self.isNoSpace($0.decisiveLine) }.map { (service, $0) }
+        }
+        func bootOwner(_ line: String) -> Int {
+            let matches = full.indices.filter { index in full[index].0.mountPoint.map { $0 != "/" && line.contains($0 + "/") } ?? false }
+            return matches.max { (full[$0].0.mountPoint?.count ?? 0) < (full[$1].0.mountPoint?.count ?? 0) } ?? 0
+        }
         return full.indices.map { index in
             let events = zip(noSpace, owners).filter { $0.1 == index }.map(\.0)
-            return finding(full[index].0, severity: full[index].1, events: events, facts: facts)
+            var result = finding(full[index].0, severity: full[index].1, events: events, facts: facts)
+            for (service, failure) in bootFailures where bootOwner(failure.decisiveLine) == index {
+                result.evidence.append(Evidence(kind: .log, text: "\(service.name): \(failure.decisiveLine)", source: failure.source))
+            }
+            return result
         }
     }
 
@@ -152,6 +165,11 @@ public struct DiskFullCheck: Check {
 
     static func isNoSpace(_ event: ProxyLogEvent) -> Bool {
         event.errno == 28 || event.message.contains("No space left on device")
+    }
+
+    /// An app server's log line reporting ENOSPC (Python's `[Errno 28] No space left on device`).
+    static func isNoSpace(_ line: String) -> Bool {
+        line.contains("No space left on device") || line.contains("[Errno 28]")
     }
 
     /// The first double-quoted absolute path of an nginx message (`open() "/var/lib/nginx/proxy/1/00/01" failed`).
