@@ -153,6 +153,35 @@ import Testing
         #expect(Facts().memory == nil && MemoryPressureCheck().run(Facts()).isEmpty)
     }
 
+    /// A kernel without PSI: the lab capture replayed with `/proc/pressure/*` answered as
+    /// "no such file" (as such a kernel answers). The memory figures stay, the note says why
+    /// there are no stall figures, and nothing is unavailable.
+    @Test func kernelWithoutPSIIsANoteNotAnError() async throws {
+        let source = CheckFixtureTests.fixtures.appendingPathComponent("snapshots/memory-pressure-low-available").path
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("gwd-nopsi-\(UUID().uuidString)").path
+        try FileManager.default.copyItem(atPath: source, toPath: copy)
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        let metaPath = "\(copy)/fs-meta.json"
+        var meta = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: metaPath))) as? [String: Any])
+        for resource in ["memory", "cpu", "io"] {
+            let path = "/proc/pressure/\(resource)"
+            #expect(meta[path] != nil, "the capture read \(path)")
+            meta[path] = ["content": ["error": ["kind": "notFound", "path": path]]]
+        }
+        try JSONSerialization.data(withJSONObject: meta).write(to: URL(fileURLWithPath: metaPath))
+
+        let host = try SnapshotHost(directory: copy)
+        let scope = SnapshotScope.read(from: copy)
+        let facts = await FactGatherer(host: host, options: GatherOptions(nginxConfig: scope?.nginxConfig, probe: true)).gather()
+        let memory = try #require(facts.memory)
+        #expect(memory.pressure.isEmpty)
+        #expect(memory.pressureNote == "kernel without PSI: /proc/pressure is absent")
+        #expect(!facts.unavailable.contains { $0.what.contains("pressure") }, "\(facts.unavailable)")
+        let finding = try #require(MemoryPressureCheck().run(facts).first, "MemAvailable is still 3 %")
+        #expect(finding.severity == .critical)
+        #expect(finding.evidence.contains { $0.text == "kernel without PSI: /proc/pressure is absent" })
+    }
+
     // MARK: older snapshots
 
     /// A lab snapshot captured before resources were recorded still diagnoses: the same
