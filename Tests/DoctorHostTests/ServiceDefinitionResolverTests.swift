@@ -157,6 +157,66 @@ import Testing
         #expect(unavailable.map(\.what) == ["environment file \(big)", "environment file \(binary)"])
     }
 
+    @Test func secretKeyFallbacksAreNotEnvironmentReads() {
+        let cases: [(String, SecretKeySetting.Source, String?)] = [
+            ("os.environ[\"DJANGO_SECRET_KEY\"]  # or fail", .environment, "DJANGO_SECRET_KEY"),
+            ("os.environ.get('SECRET_KEY')", .environment, "SECRET_KEY"),
+            ("os.environ.get('SECRET_KEY', 'dev-insecure')", .other, nil),
+            ("os.getenv(\"SECRET_KEY\") or 'dev'", .other, nil),
+            ("env('SECRET_KEY', default='x')", .other, nil),
+            ("config('SECRET_KEY')", .environment, "SECRET_KEY"),
+            ("'django-insecure-abc'", .literal, nil),
+            ("open('/etc/app/key').read().strip()", .other, nil),
+        ]
+        for (value, source, variable) in cases {
+            let setting = ServiceDefinitionResolver.classifySecretKey(value, location: "s.py:1")
+            #expect(setting.source == source, "\(value)")
+            if source == .environment { #expect(setting.variable == variable, "\(value)") }
+        }
+    }
+
+    @Test func commandOptionsPerServer() {
+        let gunicorn = ServiceDefinitionResolver.commandOptions(["/v/bin/gunicorn", "-w", "4", "-c", "conf.py", "--pythonpath", "a,b",
+                                                                 "--chdir=/srv/x", "-eA=1", "m.wsgi:app"])
+        #expect(gunicorn.appTargets == ["m.wsgi"], "gunicorn -w is workers, not a module")
+        #expect(gunicorn.configFile == "conf.py")
+        #expect(gunicorn.importDirectories == ["/srv/x", "a", "b"])
+        #expect(gunicorn.environment.map(\.name) == ["A"])
+        let uwsgi = ServiceDefinitionResolver.commandOptions(["/usr/bin/uwsgi", "--ini", "app.ini", "-w", "mysite.wsgi", "--chdir", "/srv/y"])
+        #expect(uwsgi.appTargets == ["mysite.wsgi"])
+        #expect(uwsgi.configFile == "app.ini")
+        let uvicorn = ServiceDefinitionResolver.commandOptions(["/v/bin/uvicorn", "--app-dir", "src", "--env-file", ".env", "m.asgi:app"])
+        #expect(uvicorn.dotenvFiles == [".env"])
+        #expect(uvicorn.importDirectories == ["src"])
+    }
+
+    @Test func dynamicUserAndAServerConfigFileLeaveNothingToReport() throws {
+        let dir = try TemporaryDirectory()
+        try layout(dir)
+        var spec = spec(dir)
+        spec.user = ServiceSetting(value: "myapp", location: "u:5")
+        spec.dynamicUser = true
+        spec.settingsModule = ServiceSetting(value: "mysite.elsewhere", location: "u:4")
+        spec.command.insert(contentsOf: ["-c", "gunicorn.conf.py"], at: 1)
+        let (definition, _) = ServiceDefinitionResolver(host: LiveHost(), accounts: accounts).resolve(spec)
+        #expect(definition.user?.exists == true)
+        #expect(definition.settingsModule?.exists == nil, "the config file may chdir or set pythonpath")
+    }
+
+    @Test func uvicornEnvFileIsReadAsDotenv() throws {
+        let dir = try TemporaryDirectory()
+        try layout(dir)
+        try dir.write("app/.env.prod", "export SECRET_KEY=abc\nDJANGO_SETTINGS_MODULE=mysite.settings\n")
+        var spec = spec(dir)
+        spec.settingsModule = nil
+        spec.command = [dir.file("venv/bin/uvicorn"), "--env-file", ".env.prod", "mysite.asgi:application"]
+        let (definition, _) = ServiceDefinitionResolver(host: LiveHost(), accounts: accounts).resolve(spec)
+        let file = try #require(definition.environmentFiles.first)
+        #expect(file.file.path == dir.file("app/.env.prod") && file.file.optional)
+        #expect(file.keys?.map(\.name) == ["SECRET_KEY", "DJANGO_SETTINGS_MODULE"], "dotenv strips export")
+        #expect(definition.settingsModule?.exists == true)
+    }
+
     @Test func supervisorProgramSourceLinesAndEnvironmentEntries() {
         let text = """
             [supervisord]

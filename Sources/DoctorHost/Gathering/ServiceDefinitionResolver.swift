@@ -82,6 +82,14 @@ public struct ServiceDefinitionResolver: Sendable {
             if let module { settings = module }
         }
         let options = Self.commandOptions(spec.command)
+        for file in options.dotenvFiles {
+            let path = file.hasPrefix("/") ? normalize(file) : workingDirectory.map { normalize($0 + "/" + file) } ?? file
+            // Optional: uvicorn's loader does not refuse a missing file.
+            let (entry, module) = readEnvironmentFile(ServiceSpec.Path(path, optional: true, location: spec.commandLocation),
+                                                      dialect: .dotenv, &unavailable)
+            definition.environmentFiles.append(entry)
+            if let module { settings = module }
+        }
         for assignment in options.environment {
             definition.environment.append(ServiceEnvironmentVariable(name: assignment.name, isEmpty: assignment.value.isEmpty,
                                                                      location: spec.commandLocation ?? "the command line"))
@@ -90,12 +98,15 @@ public struct ServiceDefinitionResolver: Sendable {
             }
         }
 
+        // DynamicUser=yes: systemd allocates the user (and group) at every start.
         definition.user = spec.user.map { setting in
-            ServiceAccount(name: setting.value, exists: accounts.map { $0.user(named: setting.value) != nil || Self.isNumericID(setting.value) },
+            ServiceAccount(name: setting.value, exists: spec.dynamicUser ? true
+                               : accounts.map { $0.user(named: setting.value) != nil || Self.isNumericID(setting.value) },
                            location: setting.location)
         }
         definition.group = spec.group.map { setting in
-            ServiceAccount(name: setting.value, exists: accounts.map { $0.group(named: setting.value) != nil || Self.isNumericID(setting.value) },
+            ServiceAccount(name: setting.value, exists: spec.dynamicUser ? true
+                               : accounts.map { $0.group(named: setting.value) != nil || Self.isNumericID(setting.value) },
                            location: setting.location)
         }
         definition.runtimeDirectories = spec.runtimeDirectories.map { "/run/" + $0.trimmingCharacters(in: CharacterSet(charactersIn: "/")) }
@@ -128,8 +139,10 @@ public struct ServiceDefinitionResolver: Sendable {
 
         if let settings {
             definition.settingsModule = resolveModule(settings, in: searchDirectories, &unavailable)
-            // PYTHONPATH's value is not kept: the module may well be found through it.
-            if definition.settingsModule?.exists == false, definition.environmentNames.contains("PYTHONPATH") {
+            // PYTHONPATH's value is not kept, and a server config file may chdir or extend the
+            // path: the module may well be found through them.
+            if definition.settingsModule?.exists == false,
+               definition.environmentNames.contains("PYTHONPATH") || options.configFile != nil {
                 definition.settingsModule?.exists = nil
             }
             definition.djangoMarkers.append("\(Self.settingsVariable) is set (\(settings.location ?? "in its environment"))")
@@ -469,8 +482,16 @@ public struct ServiceDefinitionResolver: Sendable {
             || value.hasPrefix("b\"") || value.hasPrefix("b'") {
             return SecretKeySetting(source: .literal, location: location)
         }
+        let value = value.range(of: " #").map { String(value[..<$0.lowerBound]) } ?? value
         let readers = ["environ", "getenv", "env(", "env.str(", "config(", "get_env", "env_var"]
         guard readers.contains(where: value.contains) else { return SecretKeySetting(source: .other, location: location) }
+        // `os.environ.get("K", "dev")`, `env("K", default=…)`, `os.getenv("K") or "dev"`: a fallback
+        // value means an absent variable does not stop the app.
+        let call = value.drop { $0 != "(" }
+        if value.contains("default=") || value.contains(" or ")
+            || ((value.contains(".get(") || value.contains("getenv(")) && Self.hasSecondArgument(call)) {
+            return SecretKeySetting(source: .other, location: location)
+        }
         // The first quoted upper-case name in the call is the variable read.
         var variable: String?
         var quote: Character?
@@ -491,6 +512,28 @@ public struct ServiceDefinitionResolver: Sendable {
         return SecretKeySetting(source: .environment, variable: variable, location: location)
     }
 
+    /// Whether `(a, b)` has a comma at the call's top level (outside quotes and nested brackets).
+    static func hasSecondArgument(_ call: Substring) -> Bool {
+        var depth = 0
+        var quote: Character?
+        for character in call {
+            if let open = quote {
+                if character == open { quote = nil }
+                continue
+            }
+            switch character {
+            case "\"", "'": quote = character
+            case "(", "[", "{": depth += 1
+            case ")", "]", "}":
+                depth -= 1
+                if depth == 0 { return false }
+            case "," where depth == 1: return true
+            default: break
+            }
+        }
+        return false
+    }
+
     // MARK: - The app server's command line
 
     /// What an app server's argv says about imports and environment, beyond where it binds.
@@ -501,11 +544,17 @@ public struct ServiceDefinitionResolver: Sendable {
         var environment: [(name: String, value: String)] = []
         /// `pkg.wsgi` of `pkg.wsgi:application` and uWSGI `--module pkg.wsgi`.
         var appTargets: [String] = []
+        /// uvicorn `--env-file FILE` (python-dotenv): loaded into the environment at start.
+        var dotenvFiles: [String] = []
+        /// gunicorn `-c/--config`, uWSGI `--ini`/`--yaml`/`--xml`/`--json`: a file that may set
+        /// `chdir`, `pythonpath` or the environment where this argv does not show it.
+        var configFile: String?
     }
 
     static func commandOptions(_ argv: [String]) -> CommandOptions {
         var options = CommandOptions()
         var chdir: [String] = [], appDir: [String] = [], pythonpath: [String] = []
+        let isUWSGI = argv.first.map { ($0 as NSString).lastPathComponent.hasPrefix("uwsgi") } ?? false
         var index = 1
         func value(_ word: String, _ spellings: [String]) -> String? {
             for spelling in spellings {
@@ -525,8 +574,12 @@ public struct ServiceDefinitionResolver: Sendable {
                 pythonpath += paths.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
             } else if let assignment = value(word, ["--env", "-e"]), let equals = assignment.firstIndex(of: "=") {
                 options.environment.append((String(assignment[..<equals]), String(assignment[assignment.index(after: equals)...])))
-            } else if let module = value(word, ["--module", "-w", "--wsgi"]) {
+            } else if isUWSGI, let module = value(word, ["--module", "-w", "--wsgi"]) {
                 options.appTargets.append(String(module.split(separator: ":").first ?? ""))
+            } else if !isUWSGI, let file = value(word, ["--env-file"]) {
+                options.dotenvFiles.append(file)
+            } else if let file = value(word, isUWSGI ? ["--ini", "--yaml", "--xml", "--json"] : ["--config", "-c"]) {
+                options.configFile = file
             } else if !word.hasPrefix("-"), word.contains(":"), !word.contains("/"), !word.contains("="),
                       let module = word.split(separator: ":").first, moduleName(String(module)) != nil {
                 options.appTargets.append(String(module))

@@ -44,6 +44,9 @@ public struct ServiceSpec: Hashable, Sendable {
     public var user: ServiceSetting?
     /// `Group=`.
     public var group: ServiceSetting?
+    /// systemd `DynamicUser=yes`: the user and group are allocated at start, so their absence
+    /// from /etc/passwd and /etc/group is not a fault.
+    public var dynamicUser: Bool = false
     /// `RuntimeDirectory=` names as written (`app`, `app/sub`): systemd creates `/run/NAME` on every start.
     public var runtimeDirectories: [String]
     /// Directories something the manager knows creates at boot (a `.socket` unit's `ListenStream=`
