@@ -234,6 +234,25 @@ import Glibc
         #expect(layout.previousRelease(before: "c3d4")?.id == "a1b2")
     }
 
+    /// Another app on the host with its own virtualenv must not stand in for this root's.
+    @Test func anotherAppsVenvIsNotThisRootsVenv() throws {
+        let tree = try Tree()
+        try tree.release("1")
+        try tree.link("releases/1")
+        let other = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: other.path + "/venv/bin", withIntermediateDirectories: true)
+        try other.write("venv/pyvenv.cfg", "home = /usr/bin\n")
+        var facts = Facts()
+        facts.services = [
+            ManagedService(manager: "supervisor", name: "other", command: [other.path + "/venv/bin/gunicorn", "--chdir", other.path, "other.wsgi:app"]),
+            ManagedService(manager: "supervisor", name: "app", command: ["/usr/bin/gunicorn", "--chdir", tree.root + "/current", "mysite.wsgi:application"]),
+        ]
+        let layout = try #require(gather(facts).layouts.first)
+        #expect(layout.dependencies == nil, "the venv of another app: \(String(describing: layout.dependencies))")
+        #expect(layout.currentContents?.required.map(\.what).contains("module other.wsgi") == false)
+        #expect(layout.currentContents?.required.map(\.what).contains("module mysite.wsgi") == true)
+    }
+
     @Test func requirementsNewerThanTheVenv() throws {
         let tree = try Tree()
         try tree.release("1")

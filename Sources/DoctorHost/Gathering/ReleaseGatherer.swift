@@ -306,7 +306,10 @@ struct ReleaseGatherer: Sendable {
         func inRelease(_ path: String) -> String? {
             Self.throughCurrent(path, root: root) ?? Self.release(of: path, root: root)?.rest
         }
-        func add(argv: [String], directories: [String?], origin: String) {
+        /// Records what one command under this root loads; `false` (and nothing recorded)
+        /// when neither its directories nor its executables lie in a release of this root.
+        @discardableResult
+        func add(argv: [String], directories: [String?], origin: String) -> Bool {
             let directories = directories.compactMap { $0 } + (AppServerCommandLine.parse(argv)?.directory.map { [$0] } ?? [])
             var underRoot = false
             for directory in directories {
@@ -320,22 +323,30 @@ struct ReleaseGatherer: Sendable {
             if let first = words.first, Self.isPython(first), words.count > 1, words[1].hasPrefix("/") {
                 programs.append(words[1])
             }
-            for program in programs where program.hasPrefix("/") {
-                if !references.executablePaths.contains(program) { references.executablePaths.append(program) }
+            let absolute = programs.filter { $0.hasPrefix("/") }
+            var executables: [(rest: String, origin: String)] = []
+            for program in absolute {
                 if let rest = inRelease(program), !rest.isEmpty {
                     underRoot = true
-                    references.executables.append((rest, origin))
+                    executables.append((rest, origin))
                 }
             }
-            guard underRoot else { return }
+            // Another app's command (its venv, its modules) says nothing about this root.
+            guard underRoot else { return false }
+            references.executables += executables
+            for program in absolute where !references.executablePaths.contains(program) {
+                references.executablePaths.append(program)
+            }
             for module in Self.appModules(words) where !references.modules.contains(where: { $0.module == module }) {
                 references.modules.append((module, origin))
             }
+            return true
         }
         for service in facts.services {
-            add(argv: service.command, directories: [service.definition?.workingDirectory?.path],
-                origin: "\(service.manager) \(service.name)")
-            if service.definition?.settingsModule != nil || service.definition?.environmentNames.contains("DJANGO_SETTINGS_MODULE") == true {
+            let related = add(argv: service.command, directories: [service.definition?.workingDirectory?.path],
+                              origin: "\(service.manager) \(service.name)")
+            if related, service.definition?.settingsModule != nil
+                || service.definition?.environmentNames.contains("DJANGO_SETTINGS_MODULE") == true {
                 references.django = true
             }
         }
