@@ -62,6 +62,14 @@ struct NamedLogFileGatherer: Sendable {
                 }
             }
         }
+        if !named.contains(where: { $0.role == .error }), let parsed = AppServerCommandLine.parse(argv, workingDirectory: workingDirectory),
+           parsed.kind == "uwsgi" {
+            for ini in parsed.iniFiles {
+                guard let data = try? host.readFile(ini.path, maxBytes: Self.maxConfigBytes) else { continue }
+                named += AppServerLogFiles.fromUWSGIIni(String(decoding: data, as: UTF8.self), file: ini.path, section: ini.section,
+                                                        workingDirectory: workingDirectory)
+            }
+        }
         var logs: [String] = []
         for file in named where file.role == .error && file.path.hasPrefix("/") && !logs.contains(file.path) {
             logs.append(file.path)

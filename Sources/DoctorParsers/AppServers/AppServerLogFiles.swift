@@ -120,6 +120,46 @@ public enum AppServerLogFiles {
         return [found[.error], found[.access]].compactMap { $0 }
     }
 
+    /// `logto`, `logto2`, `daemonize`, `daemonize2` and `logger = file:PATH` of one section of a
+    /// uWSGI ini file (read as `UWSGIIniFile` reads it: `key = value`, `%n`/`%d`/`%(key)`
+    /// placeholders the file settles expanded); a value still holding a placeholder or naming
+    /// a UDP `host:port` is not a file and is left out.
+    public static func fromUWSGIIni(_ text: String, file: String, section: String = "uwsgi",
+                                    workingDirectory: String?) -> [AppServerLogFile] {
+        var currentSection = ""
+        var values: [String: String] = [:]
+        var files: [AppServerLogFile] = []
+        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = AppServerText.trim(rawLine)
+            guard let first = line.first, first != ";", first != "#" else { continue }
+            if first == "[" {
+                currentSection = String(line.dropFirst().dropLast())
+                continue
+            }
+            guard currentSection == section, let equals = line.firstIndex(of: "=") else { continue }
+            let key = String(AppServerText.trim(line[..<equals]))
+            let value = UWSGIIniFile.expand(String(AppServerText.trim(line[line.index(after: equals)...])), file: file, values: values)
+            values[key] = value
+            var path: String?
+            switch key {
+            case "logto", "logto2", "daemonize", "daemonize2":
+                path = looksLikeUDPAddress(value) ? nil : value
+            case "logger" where value.hasPrefix("file:"):
+                var rest = value.dropFirst(5)
+                if rest.hasPrefix("logfile=") { rest = rest.dropFirst(8) }
+                path = String(rest.prefix { $0 != "," })
+            default:
+                break
+            }
+            guard let path, !path.isEmpty, !path.contains("%("), !path.contains("$(") else { continue }
+            let resolved = AppServerPath.resolve(path, against: workingDirectory)
+            if !files.contains(where: { $0.path == resolved }) {
+                files.append(AppServerLogFile(path: resolved, role: .error, source: "\(file):\(offset + 1)"))
+            }
+        }
+        return files
+    }
+
     /// Where a server's own log says it bound, from the lines of its last start in `lines`:
     /// gunicorn `Listening at: http://127.0.0.1:8000 (123)` / `Listening at: unix:/run/app.sock (123)`,
     /// Uvicorn `Uvicorn running on http://127.0.0.1:8000 (Press CTRL+C to quit)` / `… on unix socket PATH …`,

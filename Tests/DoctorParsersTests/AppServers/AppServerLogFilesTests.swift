@@ -106,3 +106,27 @@ struct AppServerLogFilesTests {
         #expect(AppServerLogFiles.listeningBinds(lines: restarted, source: "g").map(\.endpoint) == [.unix(path: "/run/g.sock")])
     }
 }
+
+extension AppServerLogFilesTests {
+    @Test func uwsgiIniLogtoWithPlaceholdersAndSections() {
+        // Checked with Debian 12's uWSGI 2.0.21: `logto = DIR/%n.log` in site.ini wrote DIR/site.log.
+        let text = """
+        [uwsgi]
+        plugins = python3
+        chdir = /srv/app
+        module = app.wsgi:application
+        logto = /var/log/uwsgi/app/%n.log
+        ; a UDP log server is not a file
+        logto2 = 192.168.0.10:1717
+
+        [other]
+        daemonize = /var/log/other.log
+        """
+        let files = AppServerLogFiles.fromUWSGIIni(text, file: "/etc/uwsgi/apps-enabled/site.ini", workingDirectory: "/")
+        #expect(files == [AppServerLogFile(path: "/var/log/uwsgi/app/site.log", role: .error, source: "/etc/uwsgi/apps-enabled/site.ini:5")])
+        let other = AppServerLogFiles.fromUWSGIIni(text, file: "/etc/uwsgi/site.ini", section: "other", workingDirectory: "/")
+        #expect(other.map(\.path) == ["/var/log/other.log"])
+        let unresolved = AppServerLogFiles.fromUWSGIIni("[uwsgi]\nlogto = %(logdir)/x.log\n", file: "/e/a.ini", workingDirectory: "/")
+        #expect(unresolved.isEmpty)
+    }
+}
