@@ -217,6 +217,15 @@ import Testing
         #expect(definition.settingsModule?.exists == true)
     }
 
+    @Test func execStartPreMkdirCreatesTheSocketDirectoryAtBoot() {
+        let created = ServiceDefinitionResolver.createdDirectories([
+            (["/bin/mkdir", "-p", "-m", "0755", "/var/run/app/"], "u:6"),
+            (["/usr/bin/install", "-d", "-o", "www-data", "/run/other"], "u:7"),
+            (["/usr/bin/install", "-m", "0644", "a", "/etc/b"], "u:8"),
+        ])
+        #expect(created == [ServiceSetting(value: "/run/app", location: "u:6"), ServiceSetting(value: "/run/other", location: "u:7")])
+    }
+
     @Test func supervisorProgramSourceLinesAndEnvironmentEntries() {
         let text = """
             [supervisord]

@@ -119,7 +119,7 @@ public struct ServiceDefinitionResolver: Sendable {
             if !socketDirectories.contains(directory) { socketDirectories.append(directory) }
         }
         definition.socketDirectories = socketDirectories.map { ServicePath(path: $0, kind: kind($0, &unavailable)) }
-        definition.bootCreatedDirectories = spec.bootCreatedDirectories
+        definition.bootCreatedDirectories = spec.bootCreatedDirectories + Self.createdDirectories(spec.preStartCommands)
         let runDirectories = Set(socketDirectories.map(Self.runPath).filter { $0.hasPrefix("/run/") })
         if !runDirectories.isEmpty {
             definition.bootCreatedDirectories += tmpfilesEntries(for: runDirectories, &unavailable)
@@ -318,6 +318,28 @@ public struct ServiceDefinitionResolver: Sendable {
     }
 
     // MARK: - Boot-created directories
+
+    /// Directories `mkdir [-p] DIR…` or `install -d DIR…` create (only absolute ones).
+    static func createdDirectories(_ commands: [(argv: [String], location: String?)]) -> [ServiceSetting] {
+        var created: [ServiceSetting] = []
+        for command in commands {
+            guard let program = command.argv.first.map({ ($0 as NSString).lastPathComponent }) else { continue }
+            let arguments = command.argv.dropFirst()
+            let isMkdir = program == "mkdir"
+            let isInstallDirectory = program == "install" && arguments.contains { $0 == "-d" || $0 == "--directory" }
+            guard isMkdir || isInstallDirectory else { continue }
+            var skipNext = false
+            for argument in arguments {
+                if skipNext { skipNext = false; continue }
+                // Options taking a value: -m MODE, -o OWNER, -g GROUP (install), -m MODE (mkdir).
+                if ["-m", "-o", "-g", "--mode", "--owner", "--group"].contains(argument) { skipNext = true; continue }
+                guard !argument.hasPrefix("-"), argument.hasPrefix("/") else { continue }
+                created.append(ServiceSetting(value: runPath(argument.count > 1 && argument.hasSuffix("/") ? String(argument.dropLast()) : argument),
+                                              location: command.location))
+            }
+        }
+        return created
+    }
 
     /// tmpfiles.d `d`/`D`/`v`/`q`/`Q` lines creating one of `directories` (paths under /run).
     func tmpfilesEntries(for directories: Set<String>, _ unavailable: inout [Unavailable]) -> [ServiceSetting] {

@@ -6,7 +6,7 @@ import DoctorParsers
 /// in a manager-neutral shape. `ServiceDefinitionResolver` turns it into a `ServiceDefinition`.
 ///
 /// Every `location` is the `file:line` of the setting, so a check's fix can name it.
-public struct ServiceSpec: Hashable, Sendable {
+public struct ServiceSpec: Sendable {
     /// A path a setting names.
     public struct Path: Hashable, Sendable {
         public var path: String
@@ -54,6 +54,9 @@ public struct ServiceSpec: Hashable, Sendable {
     public var bootCreatedDirectories: [ServiceSetting]
     /// `Restart=` / supervisor `autorestart=` (normalised `true`/`false`/`unexpected`); `nil` when unset.
     public var restart: ServiceSetting?
+    /// Commands run before the app on every start (systemd `ExecStartPre=`), with where each is
+    /// written: a `mkdir -p DIR` / `install -d DIR` there recreates DIR at boot too.
+    public var preStartCommands: [(argv: [String], location: String?)] = []
     /// Unix socket paths the app server binds (from `ManagedService.binds`): their directories
     /// are stat'ed and matched against `runtimeDirectories`, tmpfiles.d and `bootCreatedDirectories`.
     public var unixSockets: [String]
