@@ -201,6 +201,32 @@ extension LabTests {
             }
         }
 
+        @Test("environment= edited to DJANGO_SETTINGS_MODULE=labsite.settingz, not applied yet: warning, startup, settings-module-missing; the update then crashes it")
+        func settingsModuleMissingLatent() async throws {
+            try await withScenarioLab("svc-settingz-latent", directory: scenarioDirectory("service-settings-module-latent")) { lab in
+                var program = lab.gunicornProgram(name: app, bind: bind, workers: 1)
+                try await lab.startSupervisord(programs: [program])
+                try await lab.waitForProgramState(app, states: ["RUNNING"])
+                try await lab.waitUntilHealthy(bind)
+                program.environment["DJANGO_SETTINGS_MODULE"] = "labsite.settingz"
+                try lab.write(lab.supervisordConfig([program]), to: lab.supervisordConfigPath)
+                let site = try await startNginx(lab)
+                try await traffic(lab, site, expect: 200)
+
+                _ = try await expectServiceFinding(lab, status: "warning", layer: "startup", verdict: "settings-module-missing",
+                                                   check: "settings-module-missing", severity: "warning",
+                                                   location: try configLine(lab, "environment="))
+                try await captureIfAsked(lab, "service-settings-module-latent")
+
+                // The proof: applying the edit restarts the program, which cannot boot any more.
+                let update = try await lab.supervisorctl(["update", app])
+                #expect(update.exitCode == 0, "\(update)")
+                try await expectFatal(lab)
+                let line = try await lab.waitForLogLine(lab.programStderrLog(app), containingAll: ["No module named 'labsite.settingz'"])
+                #expect(line != nil, "\(lab.tail(lab.programStderrLog(app)))")
+            }
+        }
+
         @Test("DJANGO_SECRET_KEY=\"\" in environment=: startup, secret-key-missing, no value printed")
         func secretKeyEmpty() async throws {
             try await withScenarioLab("svc-secret-empty", directory: scenarioDirectory("service-secret-key-empty")) { lab in
