@@ -37,7 +37,7 @@ import Testing
         let gunicorn = try #require(facts.appServers.first { $0.kind == "gunicorn" })
         let service = try #require(facts.services.first { $0.manager == "none" })
         #expect(service.pid == gunicorn.masterPID)
-        #expect(service.name == gunicorn.label)
+        #expect(service.name == "pid \(gunicorn.masterPID)")
         #expect(service.isRunning)
         // From `--error-logfile …/logs/gunicorn.log` in its argv.
         let named = try #require(gunicorn.cmdline.firstIndex(of: "--error-logfile").map { gunicorn.cmdline[$0 + 1] })

@@ -258,7 +258,7 @@ extension LabTests {
 
                 let (run, finding) = try await expectStartupCrash(lab, status: "warning", causes: ["missing-env-var"])
                 let summary = finding?["summary"] as? String ?? ""
-                #expect(summary.contains("runs now") && summary.contains("gunicorn pid \(running.pid)"), "\(run)")
+                #expect(summary.contains("runs now") && summary.contains("gunicorn (pid \(running.pid), no manager)"), "\(run)")
                 #expect(finding?["severity"] as? String == "warning", "\(run)")
                 try await captureIfAsked(lab, "startup-bare-gunicorn-restarted")
             }
@@ -301,7 +301,7 @@ extension LabTests {
 
                 let (run, finding) = try await expectStartupCrash(lab, causes: ["missing-env-var"])
                 let summary = finding?["summary"] as? String ?? ""
-                #expect(summary.contains("uvicorn pid \(reloader.pid)") && summary.contains("crashes on boot"), "\(run)")
+                #expect(summary.contains("uvicorn (pid \(reloader.pid), no manager) crashes on boot"), "\(run)")
                 try await captureIfAsked(lab, "startup-bare-uvicorn-reload")
             }
         }

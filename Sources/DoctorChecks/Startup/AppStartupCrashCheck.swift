@@ -37,7 +37,7 @@ public struct AppStartupCrashCheck: Check {
             }
             var evidence = [Evidence(kind: .log, text: failure.decisiveLine, source: failure.source)]
             if let state = service.state {
-                evidence.append(Evidence(kind: .service, text: "\(service.manager) \(service.name): \(state)"
+                evidence.append(Evidence(kind: .service, text: "\(who(service)): \(state)"
                                          + (service.stateDetail.map { " (\($0))" } ?? ""),
                                          source: statusCommand(service)))
             }
@@ -50,8 +50,8 @@ public struct AppStartupCrashCheck: Check {
             }
             let what = describe(failure, facts: facts)
             let summary = up
-                ? "\(failure.program) (\(service.manager) \(service.name)) failed to boot \(failure.occurrences) time(s) in the window (\(what)) but runs now"
-                : "\(failure.program) (\(service.manager) \(service.name)) crashes on boot: \(what)"
+                ? "\(failure.program) (\(who(service))) failed to boot \(failure.occurrences) time(s) in the window (\(what)) but runs now"
+                : "\(failure.program) (\(who(service))) crashes on boot: \(what)"
             // A crash of a service no diagnosed route points at is a real problem, but not
             // this proxy's 502: report it without letting it take over the verdict.
             let severity: Severity = up || route == nil ? .warning : .critical
@@ -62,10 +62,15 @@ public struct AppStartupCrashCheck: Check {
         }
     }
 
+    /// `supervisor app`, `systemd app.service`, `pid 412, no manager`.
+    private func who(_ service: ManagedService) -> String {
+        service.manager == "none" ? "\(service.name), no manager" : "\(service.manager) \(service.name)"
+    }
+
     private func statusCommand(_ service: ManagedService) -> String {
         switch service.manager {
         case "systemd": "systemctl status \(service.name)"
-        case "none": service.pid.map { "/proc/\($0)" } ?? "process table"
+        case "none": service.pid.map { "/proc/\($0)" } ?? service.source ?? "process table"
         default: "supervisorctl status \(service.name)"
         }
     }

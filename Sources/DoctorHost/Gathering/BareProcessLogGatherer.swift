@@ -59,8 +59,8 @@ struct BareProcessLogGatherer: Sendable {
                 failures += classify(log, program: server.kind, appPackages: Self.appPackages(server.cmdline),
                                      unavailable: &unavailable)
             }
-            found.append(ManagedService(manager: "none", name: server.label, state: "running",
-                                         stateDetail: "a bare process (no supervisord program or systemd unit runs it)",
+            found.append(ManagedService(manager: "none", name: "pid \(server.masterPID)", state: "running",
+                                         stateDetail: "a bare process: no supervisord program or systemd unit runs it",
                                          pid: server.masterPID, command: server.cmdline,
                                          binds: server.binds.isEmpty ? (parsed?.binds ?? []) : server.binds,
                                          logFiles: logs, startupFailures: Self.sorted(failures), source: "process table"))
@@ -155,9 +155,8 @@ struct BareProcessLogGatherer: Sendable {
                 let failures = AppServerLog.classify(lines: window.lines, source: candidate.path,
                                                      firstLineNumber: window.firstLineNumber)
                 guard !failures.isEmpty else { continue }
-                let program = failures.last?.program ?? "app server"
                 let binds = AppServerLogFiles.listeningBinds(lines: window.lines, source: candidate.path)
-                found.append(ManagedService(manager: "none", name: "\(program) (\(candidate.path))", state: "not running",
+                found.append(ManagedService(manager: "none", name: "log \(candidate.path)", state: "not running",
                                             stateDetail: "no process of it is running; it is known from its log only",
                                             binds: binds, logFiles: [candidate.path], startupFailures: Self.sorted(failures),
                                             source: candidate.path))
@@ -214,9 +213,8 @@ struct BareProcessLogGatherer: Sendable {
                                                   program: parsed?.kind, appPackages: Self.appPackages(server.argv))
             }
             guard !failures.isEmpty else { continue }
-            let program = parsed?.kind ?? "app server"
-            found.append(ManagedService(manager: "none", name: "\(program) (\(server.schedule) in \(server.source))", state: "not running",
-                                        stateDetail: "started by \(server.source) with no manager; no process of it is running",
+            found.append(ManagedService(manager: "none", name: "\(server.schedule) in \(server.source)", state: "not running",
+                                        stateDetail: "no process this line starts is running",
                                         command: Redactor.redact(arguments: server.argv),
                                         binds: parsed.map { $0.applying(configBinds: [], timeoutSeconds: nil).binds } ?? [],
                                         logFiles: read, startupFailures: Self.sorted(failures), source: server.source))
