@@ -74,6 +74,28 @@ import Testing
         #expect(api.binds.compactMap(\.endpoint) == [.unix(path: "/run/api.sock")], "its loopback is not the proxy's")
     }
 
+    @Test func dynamicUserAndExecStartPreMkdirReachTheDefinition() async throws {
+        let root = try TemporaryDirectory()
+        let (etc, _) = try makeDirectories(root)
+        try Data("""
+            [Service]
+            DynamicUser=yes
+            User=gwdoctor-no-such-user
+            ExecStartPre=/bin/mkdir -p /run/dyn
+            ExecStart=/srv/venv/bin/gunicorn --bind unix:/run/dyn/app.sock app.wsgi
+
+            """.utf8).write(to: URL(fileURLWithPath: "\(etc)/dyn.service"))
+        try Data("[Service]\nUser=gwdoctor-no-such-user\nExecStart=/srv/venv/bin/gunicorn --bind unix:/run/plain/app.sock app.wsgi\n".utf8)
+            .write(to: URL(fileURLWithPath: "\(etc)/plain.service"))
+        let result = await gather([etc])
+        let dynamic = try #require(result.services.first { $0.name == "dyn.service" }?.definition)
+        #expect(dynamic.user?.exists == true, "DynamicUser= allocates the account at start")
+        #expect(dynamic.bootCreatedDirectories.map(\.value).contains("/run/dyn"), "\(dynamic.bootCreatedDirectories)")
+        let plain = try #require(result.services.first { $0.name == "plain.service" }?.definition)
+        #expect(plain.user?.exists == false)
+        #expect(!plain.bootCreatedDirectories.map(\.value).contains("/run/plain"))
+    }
+
     @Test func unreadableAndHugeUnitFilesAreUnavailableNotFatal() async throws {
         let root = try TemporaryDirectory()
         let (etc, _) = try makeDirectories(root)

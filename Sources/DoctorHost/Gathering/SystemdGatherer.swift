@@ -359,7 +359,7 @@ struct SystemdGatherer: Sendable {
                 ServiceSetting(value: $0, location: assignment.location)
             }
         }.first
-        return ServiceSpec(
+        var spec = ServiceSpec(
             manager: "systemd", command: file.argv, commandLocation: unit.execStart.first?.location,
             workingDirectory: workingDirectory,
             environmentFiles: unit.environmentFiles.map { ServiceSpec.Path($0.path, optional: $0.optional, location: $0.location) },
@@ -371,5 +371,10 @@ struct SystemdGatherer: Sendable {
             runtimeDirectories: unit.runtimeDirectories, bootCreatedDirectories: bootCreated,
             restart: unit.value("Service", "Restart").map { ServiceSetting(value: $0.value, location: $0.location) },
             unixSockets: binds.compactMap { if case let .unix(path) = $0.endpoint { path } else { nil } })
+        // DynamicUser= allocates the account at start: its absence from /etc/passwd is expected.
+        spec.dynamicUser = unit.value("Service", "DynamicUser").map { ["yes", "true", "on", "1"].contains($0.value.lowercased()) } ?? false
+        // An ExecStartPre=mkdir -p /run/app recreates the socket directory on every start.
+        spec.preStartCommands = unit.execCommands("ExecStartPre").commands.map { ($0.argv, $0.location) }
+        return spec
     }
 }
