@@ -13,9 +13,13 @@ public struct Route: Hashable, Codable, Sendable {
     public var source: SourceLocation
     /// Which process serves the target, filled in on a live host or snapshot (`gunicorn pid 412 (www-data)`).
     public var servedBy: String?
+    /// Effective directives for this route (timeouts, buffers, headers, body size,
+    /// access logs, upstream keep-alive), inherited the way nginx does; see `RouteSettings`.
+    public var settings: RouteSettings
 
     public init(proxy: ProxyKind, listen: [String], serverNames: [String], location: String,
-                directive: String, target: RouteTarget, source: SourceLocation, servedBy: String? = nil) {
+                directive: String, target: RouteTarget, source: SourceLocation, servedBy: String? = nil,
+                settings: RouteSettings = RouteSettings()) {
         self.proxy = proxy
         self.listen = listen
         self.serverNames = serverNames
@@ -24,6 +28,7 @@ public struct Route: Hashable, Codable, Sendable {
         self.target = target
         self.source = source
         self.servedBy = servedBy
+        self.settings = settings
     }
 
     /// `server_name location`, the way findings name a route.

@@ -8,6 +8,8 @@ struct NginxModelBuilder {
     var model = NginxModel()
     /// Lower-cased upstream name → name as written and servers (nginx compares names case-insensitively).
     private var upstreamsByKey: [String: (name: String, servers: [UpstreamServer])] = [:]
+    /// Lower-cased upstream name → its group-level settings (`upstream.keepalive`, …).
+    private var upstreamSettings: [String: RouteSettingScope] = [:]
 
     init(prefix: String) {
         self.prefix = prefix
@@ -19,6 +21,12 @@ struct NginxModelBuilder {
             for upstream in http.block ?? [] where NginxKeyword(upstream.name) == .upstream {
                 guard let name = upstream.args.first else { continue }
                 var servers: [UpstreamServer] = []
+                var groupSettings = RouteSettingScope()
+                for directive in upstream.block ?? [] where NginxRouteDirectives.upstreamDirectives.contains(directive.name) {
+                    groupSettings["upstream." + directive.name] = [RouteSetting(name: "upstream." + directive.name,
+                                                                                args: directive.args,
+                                                                                source: directive.location)]
+                }
                 for server in upstream.block ?? [] where NginxKeyword(server.name) == .server {
                     guard let address = server.args.first else { continue }
                     guard let endpoint = NginxAddress.endpoint(address, defaultPort: 80) else {
@@ -31,6 +39,7 @@ struct NginxModelBuilder {
                 // A second definition is an nginx error ("duplicate upstream"); the first one wins there too.
                 if upstreamsByKey[name.lowercased()] == nil {
                     upstreamsByKey[name.lowercased()] = (name, servers)
+                    upstreamSettings[name.lowercased()] = groupSettings
                     model.upstreams[name] = servers
                 }
             }
@@ -58,11 +67,12 @@ struct NginxModelBuilder {
     }
 
     private mutating func walkHTTP(_ directives: [NginxDirective]) {
+        let scope = inherit(RouteSettingScope(), directives)
         for index in directives.indices {
             let keyword = NginxKeyword(directives[index].name)
             switch keyword {
             case .server:
-                walkServer(directives[index])
+                walkServer(directives[index], inherited: scope)
             case .logFormat:
                 addLogFormat(directives[index])
             case .errorLog, .accessLog, .resolver:
@@ -89,13 +99,17 @@ struct NginxModelBuilder {
     private struct PendingRoute {
         var location: String
         var directive: NginxDirective
+        /// Settings in effect where the pass is written.
+        var scope: RouteSettingScope
     }
 
-    private mutating func walkServer(_ server: NginxDirective) {
+    private mutating func walkServer(_ server: NginxDirective, inherited: RouteSettingScope) {
         var listens: [String] = []
         var names: [String] = []
         var pending: [PendingRoute] = []
         let body = server.block ?? []
+        // A server's directives apply to all its locations wherever they are written in the block.
+        let scope = inherit(inherited, body)
         for index in body.indices {
             let keyword = NginxKeyword(body[index].name)
             switch keyword {
@@ -105,13 +119,13 @@ struct NginxModelBuilder {
             case .serverName:
                 names.append(contentsOf: body[index].args)
             case .location:
-                walkLocation(body[index], into: &pending)
+                walkLocation(body[index], inherited: scope, into: &pending)
             case .if:
                 // `if` at server level only allows rewrite directives in nginx; a pass
                 // here fails `nginx -t`, but the route is still what the author meant.
-                collectPasses(body[index].block ?? [], location: "/", into: &pending)
+                collectPasses(body[index].block ?? [], location: "/", inherited: scope, into: &pending)
             case .pass:
-                pending.append(PendingRoute(location: "/", directive: body[index]))
+                pending.append(PendingRoute(location: "/", directive: body[index], scope: scope))
             case .errorLog, .accessLog, .resolver:
                 noteCommon(body[index], keyword: keyword, inHTTP: true)
             default:
@@ -137,22 +151,25 @@ struct NginxModelBuilder {
             }
             model.routes.append(Route(proxy: .nginx, listen: listens, serverNames: names, location: route.location,
                                       directive: route.directive.name, target: target,
-                                      source: route.directive.location))
+                                      source: route.directive.location,
+                                      settings: settings(pass: route.directive.name, scope: route.scope, target: target)))
         }
     }
 
-    private mutating func walkLocation(_ location: NginxDirective, into pending: inout [PendingRoute]) {
+    private mutating func walkLocation(_ location: NginxDirective, inherited: RouteSettingScope,
+                                       into pending: inout [PendingRoute]) {
         let path = Self.locationLabel(location.args)
         let body = location.block ?? []
+        let scope = inherit(inherited, body)
         for index in body.indices {
             let keyword = NginxKeyword(body[index].name)
             switch keyword {
             case .location:
-                walkLocation(body[index], into: &pending)
+                walkLocation(body[index], inherited: scope, into: &pending)
             case .if, .limitExcept:
-                collectPasses(body[index].block ?? [], location: path, into: &pending)
+                collectPasses(body[index].block ?? [], location: path, inherited: scope, into: &pending)
             case .pass:
-                pending.append(PendingRoute(location: path, directive: body[index]))
+                pending.append(PendingRoute(location: path, directive: body[index], scope: scope))
             case .errorLog, .accessLog, .resolver:
                 noteCommon(body[index], keyword: keyword, inHTTP: true)
             default:
@@ -164,14 +181,16 @@ struct NginxModelBuilder {
 
     /// Passes (and logs) inside `if` / `limit_except`, which belong to the enclosing location.
     private mutating func collectPasses(_ directives: [NginxDirective], location: String,
-                                        into pending: inout [PendingRoute]) {
+                                        inherited: RouteSettingScope, into pending: inout [PendingRoute]) {
+        // `if` and `limit_except` are nested location configurations in nginx: they inherit and override.
+        let scope = inherit(inherited, directives)
         for index in directives.indices {
             let keyword = NginxKeyword(directives[index].name)
             switch keyword {
             case .pass:
-                pending.append(PendingRoute(location: location, directive: directives[index]))
+                pending.append(PendingRoute(location: location, directive: directives[index], scope: scope))
             case .if, .limitExcept:
-                collectPasses(directives[index].block ?? [], location: location, into: &pending)
+                collectPasses(directives[index].block ?? [], location: location, inherited: scope, into: &pending)
             case .errorLog, .accessLog, .resolver:
                 noteCommon(directives[index], keyword: keyword, inHTTP: true)
             default:
@@ -192,6 +211,54 @@ struct NginxModelBuilder {
             return "\(modifier) \(only.dropFirst(modifier.count))"
         }
         return only
+    }
+
+    // MARK: Route settings
+
+    /// `parent` overridden by the tracked directives written directly in `body`.
+    private func inherit(_ parent: RouteSettingScope, _ body: [NginxDirective]) -> RouteSettingScope {
+        var own = RouteSettingScope()
+        for directive in body where NginxRouteDirectives.isTracked(directive.name) {
+            var args = directive.args
+            if directive.name == "access_log", let target = args.first {
+                args[0] = resolveLogTarget(target)
+                // The format is optional (`combined`); spelled out so readers find it at args[1].
+                if target != "off" && (args.count == 1 || args[1].contains("=")) { args.insert("combined", at: 1) }
+            }
+            own[directive.name, default: []].append(RouteSetting(name: directive.name, args: args,
+                                                                 source: directive.location))
+        }
+        var scope = parent
+        for (name, entries) in own {
+            // An array directive written at this level replaces the inherited list; a plain one overrides.
+            scope[name] = NginxRouteDirectives.arrayDirectives.contains(name) ? entries : [entries[entries.count - 1]]
+        }
+        return scope
+    }
+
+    /// The route's settings: its module's directives in scope, its upstream group's, then defaults.
+    private func settings(pass: String, scope: RouteSettingScope, target: RouteTarget) -> RouteSettings {
+        let module = pass.hasSuffix("_pass") ? String(pass.dropLast(5)) : "proxy"
+        var values = scope.filter { NginxRouteDirectives.belongs($0.key, to: module) }
+        if case let .upstream(_, name, _) = target, let group = upstreamSettings[name.lowercased()] {
+            values.merge(group) { _, group in group }
+        }
+        let defaultLog = resolvePath("logs/access.log")
+        for (name, args) in NginxRouteDirectives.defaults(module: module, accessLog: defaultLog,
+                                                       upstreamKeepalive: values["upstream.keepalive"] != nil)
+        where values[name] == nil {
+            values[name] = [RouteSetting(name: name, args: args, source: nil)]
+        }
+        // nginx adds `Host $proxy_host` and `Connection close` to whatever proxy_set_header list is in effect.
+        if module == "proxy" {
+            var headers = values["proxy_set_header"] ?? []
+            for (header, value) in [("Host", "$proxy_host"), ("Connection", "close")]
+            where !headers.contains(where: { $0.args.first?.lowercased() == header.lowercased() }) {
+                headers.append(RouteSetting(name: "proxy_set_header", args: [header, value], source: nil))
+            }
+            values["proxy_set_header"] = headers
+        }
+        return RouteSettings(module: module, values: values)
     }
 
     // MARK: Directives valid in several contexts

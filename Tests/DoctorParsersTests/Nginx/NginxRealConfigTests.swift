@@ -100,7 +100,8 @@ struct NginxRealConfigTests {
                   target: .upstream(scheme: "http", name: "mysite_app", servers: gunicorn),
                   source: SourceLocation(file: django, line: 55)),
         ]
-        #expect(model.routes == expected)
+        // Settings are covered by NginxRouteSettingsTests; compare routes without them here.
+        #expect(model.routes.map { route in var bare = route; bare.settings = RouteSettings(); return bare } == expected)
 
         #expect(model.listens.map(\.endpoint) == [
             .tcp(host: "::", port: 8443), .tcp(host: "127.0.0.1", port: 8080),
