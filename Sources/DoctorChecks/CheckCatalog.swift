@@ -17,6 +17,8 @@ public enum CheckCatalog {
         OOMKilledCheck(),
         DiskFullCheck(),
         MemoryPressureCheck(),
+        UpstreamTimeoutCheck(),
+        WorkerSaturationCheck(),
         TargetUnresolvableCheck(),
         AppStartupCrashCheck(),
         ExecMissingCheck(),

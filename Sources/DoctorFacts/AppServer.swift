@@ -14,10 +14,13 @@ public struct AppServer: Hashable, Codable, Sendable {
     public var cmdline: [String]
     /// Worker timeout in seconds when given (`--timeout`, uWSGI `harakiri`).
     public var timeoutSeconds: Int?
+    /// Workers, threads, worker class and timeouts, each with where it was read (command
+    /// line, config file line, or the program's default).
+    public var limits: AppServerLimits
 
     public init(kind: String, masterPID: Int, workerPIDs: [Int] = [], user: String? = nil, uid: Int? = nil,
                 workingDirectory: String? = nil, binds: [AppServerBind] = [], cmdline: [String] = [],
-                timeoutSeconds: Int? = nil) {
+                timeoutSeconds: Int? = nil, limits: AppServerLimits = AppServerLimits()) {
         self.kind = kind
         self.masterPID = masterPID
         self.workerPIDs = workerPIDs
@@ -27,6 +30,7 @@ public struct AppServer: Hashable, Codable, Sendable {
         self.binds = binds
         self.cmdline = cmdline
         self.timeoutSeconds = timeoutSeconds
+        self.limits = limits
     }
 
     /// `gunicorn pid 412 (www-data)`.

@@ -53,12 +53,15 @@ struct AppServerGatherer: Sendable {
                     guard let text = read(ini.path, kind: server.kind, into: &unavailable) else { continue }
                     let fromFile = UWSGIIniFile.binds(text, file: ini.path, section: ini.section, workingDirectory: server.directory,
                                                       placeholders: server.iniPlaceholders)
-                    server = server.applying(configBinds: fromFile.binds, timeoutSeconds: fromFile.timeoutSeconds)
+                    server = server.applying(configBinds: fromFile.binds, timeoutSeconds: fromFile.timeoutSeconds,
+                                             limits: UWSGIIniFile.limits(text, file: ini.path, section: ini.section,
+                                                                         placeholders: server.iniPlaceholders))
                 }
             } else if let file = server.configFile ?? existing(server.defaultConfigFile) {
                 if let text = read(file, kind: server.kind, into: &unavailable) {
                     let fromFile = GunicornConfigFile.binds(text, file: file, workingDirectory: server.directory)
-                    server = server.applying(configBinds: fromFile.binds, timeoutSeconds: fromFile.timeoutSeconds)
+                    server = server.applying(configBinds: fromFile.binds, timeoutSeconds: fromFile.timeoutSeconds,
+                                             limits: GunicornConfigFile.limits(text, file: file))
                 }
             } else {
                 server = server.applying(configBinds: [], timeoutSeconds: nil)
@@ -85,9 +88,28 @@ struct AppServerGatherer: Sendable {
             servers.append(AppServer(kind: server.kind, masterPID: pid, workerPIDs: (workers[pid] ?? []).sorted(),
                                      user: process.user, uid: process.uid, workingDirectory: server.directory ?? process.cwd,
                                      binds: binds, cmdline: Redactor.redact(arguments: process.cmdline),
-                                     timeoutSeconds: server.timeoutSeconds))
+                                     timeoutSeconds: server.timeoutSeconds, limits: server.effectiveLimits))
+        }
+        if !servers.isEmpty, let cpus = cpusOnline(into: &unavailable) {
+            for index in servers.indices { servers[index].limits.cpusOnline = cpus }
         }
         return (servers, unavailable)
+    }
+
+    /// CPUs online (`/sys/devices/system/cpu/online`, e.g. `0-3,6`), for the `(2 × cores) + 1`
+    /// hint. A snapshot taken before this was read has no record of the file: no figure, no
+    /// unavailable fact (nothing was wrong on the host).
+    private func cpusOnline(into unavailable: inout [Unavailable]) -> Int? {
+        let path = "/sys/devices/system/cpu/online"
+        do {
+            let text = String(decoding: try host.readFile(path, maxBytes: 4096), as: UTF8.self)
+            if let count = CPUList.count(text) { return count }
+            unavailable.append(Unavailable(what: "CPUs online \(path)", reason: "not a CPU list: \(text.prefix(40))"))
+        } catch .notRecorded {
+        } catch {
+            unavailable.append(Unavailable(what: "CPUs online \(path)", reason: error.description))
+        }
+        return nil
     }
 
     private func existing(_ path: String?) -> String? {

@@ -10,6 +10,12 @@ enum GunicornCommandLine {
         AppServerOptions.spellings("config", "-c", "--config"),
         AppServerOptions.spellings("timeout", "-t", "--timeout"),
         AppServerOptions.spellings("chdir", "--chdir"),
+        AppServerOptions.spellings("workers", "-w", "--workers"),
+        AppServerOptions.spellings("threads", "--threads"),
+        AppServerOptions.spellings("worker-class", "-k", "--worker-class"),
+        AppServerOptions.spellings("worker-connections", "--worker-connections"),
+        AppServerOptions.spellings("graceful-timeout", "--graceful-timeout"),
+        // Listed in `skipped` too; the spellings above come first and win.
         AppServerOptions.skipped(
             "-w", "--workers", "-k", "--worker-class", "--threads", "--worker-connections", "--max-requests",
             "--max-requests-jitter", "--graceful-timeout", "--keep-alive", "--backlog", "-u", "--user", "-g", "--group",
@@ -37,6 +43,12 @@ enum GunicornCommandLine {
             if let note = reading.note { result.notes.append(note) }
         }
         if let timeout = items.last("timeout") { result.timeoutSeconds = Int(AppServerText.trim(timeout)) }
+        func setting(_ name: String) -> AppServerSetting? {
+            items.last(name).map { AppServerSetting(String(AppServerText.trim($0)), source: AppServerCommandLine.source) }
+        }
+        result.limits = AppServerLimits(timeout: setting("timeout"), gracefulTimeout: setting("graceful-timeout"),
+                                        workers: setting("workers"), threads: setting("threads"),
+                                        workerClass: setting("worker-class"), workerConnections: setting("worker-connections"))
 
         if let config = items.last("config") {
             if config.hasPrefix("python:") {

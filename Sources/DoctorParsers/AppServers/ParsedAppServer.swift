@@ -29,6 +29,10 @@ public struct ParsedAppServer: Hashable, Sendable {
     public var titleRewritten: Bool
     /// Things a reader of the evidence should know (`--http` runs uWSGI's HTTP router, a bind that cannot work, …).
     public var notes: [String]
+    /// Workers, threads, worker class and timeouts the command line sets (source `command line`).
+    public var limits = AppServerLimits()
+    /// What config files set (`path:line`); a later file's value over an earlier one's.
+    public var configLimits = AppServerLimits()
 
     public init(kind: String, binds: [AppServerBind] = [], bindsAreDefault: Bool = false, timeoutSeconds: Int? = nil,
                 configFile: String? = nil, defaultConfigFile: String? = nil, iniFiles: [UWSGIIniReference] = [],
@@ -43,6 +47,20 @@ public struct ParsedAppServer: Hashable, Sendable {
         self.directory = directory
         self.titleRewritten = titleRewritten
         self.notes = notes
+    }
+
+    /// The limits that hold: the command line's, else a config file's, else the program's
+    /// defaults (`AppServerDefaults.limits`).
+    public var effectiveLimits: AppServerLimits {
+        var result = limits.filled(from: configLimits).filled(from: AppServerDefaults.limits(kind: kind))
+        // gunicorn switches the default sync class to gthread when --threads is above 1 (gunicorn/config.py).
+        if kind == "gunicorn", result.workerClass?.isDefault == true, (result.threads?.intValue ?? 1) > 1 {
+            result.workerClass = AppServerSetting("gthread", source: AppServerSetting.defaultSource)
+        }
+        if kind == "gunicorn", let workerClass = result.workerClass, !result.timeoutEndsSlowRequests {
+            result.notes.append("with the `\(workerClass.value)` worker class gunicorn's --timeout is only a heartbeat: it never ends a slow request")
+        }
+        return result
     }
 
     /// The last ini file named: the site's own in Debian's layout
@@ -62,8 +80,10 @@ public struct ParsedAppServer: Hashable, Sendable {
     /// replace the defaults, and a file without binds leaves the defaults. uWSGI: sockets
     /// from the command line and its ini files are all bound. A timeout on the command
     /// line wins over the file's.
-    public func applying(configBinds: [AppServerBind], timeoutSeconds configTimeout: Int?) -> ParsedAppServer {
+    public func applying(configBinds: [AppServerBind], timeoutSeconds configTimeout: Int?,
+                         limits fileLimits: AppServerLimits = AppServerLimits()) -> ParsedAppServer {
         var result = self
+        result.configLimits = fileLimits.filled(from: configLimits)
         if kind == "uwsgi" {
             result.binds += configBinds
         } else if binds.isEmpty || bindsAreDefault {
@@ -93,8 +113,27 @@ public struct UWSGIIniReference: Hashable, Sendable {
     }
 }
 
-/// Where each program listens when nothing says otherwise.
+/// Where each program listens, and how many requests it runs for how long, when nothing says otherwise.
 enum AppServerDefaults {
+    /// Each program's documented defaults (gunicorn 23/27 config.py, uWSGI 2.0, uvicorn 0.3x).
+    static func limits(kind: String) -> AppServerLimits {
+        func value(_ text: String) -> AppServerSetting { AppServerSetting(text, source: AppServerSetting.defaultSource) }
+        switch kind {
+        case "gunicorn":
+            return AppServerLimits(timeout: value("30"), gracefulTimeout: value("30"), workers: value("1"), threads: value("1"),
+                                   workerClass: value("sync"), workerConnections: value("1000"),
+                                   notes: ["gunicorn's default worker count is $WEB_CONCURRENCY when that is set in its environment, else 1"])
+        case "uwsgi":
+            return AppServerLimits(workers: value("1"), threads: value("1"), workerClass: value("prefork"),
+                                   notes: ["uWSGI has no request timeout unless `harakiri` is set"])
+        case "uvicorn":
+            return AppServerLimits(workers: value("1"), workerClass: value("asyncio"),
+                                   notes: ["uvicorn has no request timeout: a slow request runs until it ends or the proxy gives up (only --limit-concurrency bounds the load, with 503s)"])
+        default:
+            return AppServerLimits()
+        }
+    }
+
     static let source = "default"
 
     /// gunicorn, uvicorn, daphne and hypercorn all default to 127.0.0.1:8000 (gunicorn

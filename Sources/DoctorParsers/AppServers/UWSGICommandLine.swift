@@ -27,6 +27,9 @@ enum UWSGICommandLine {
         AppServerOptions.spellings("harakiri", "-t", "--harakiri"),
         AppServerOptions.spellings("chdir", "--chdir"),
         AppServerOptions.spellings("emperor", "--emperor"),
+        // `-w` is uWSGI's --module; `--workers` is --processes. Also in `skipped`; these come first and win.
+        AppServerOptions.spellings("processes", "-p", "--processes", "--workers"),
+        AppServerOptions.spellings("threads", "--threads"),
         AppServerOptions.skipped(
             "--plugin", "--plugins", "--wsgi-file", "--file", "-w", "--module", "--callable", "-p", "--processes",
             "--workers", "--threads", "-H", "--home", "--virtualenv", "--venv", "--pythonpath", "--pp", "--uid",
@@ -74,6 +77,10 @@ enum UWSGICommandLine {
             }
         }
         if let harakiri = items.last("harakiri") { result.timeoutSeconds = Int(AppServerText.trim(harakiri)) }
+        func setting(_ name: String) -> AppServerSetting? {
+            items.last(name).map { AppServerSetting(String(AppServerText.trim($0)), source: AppServerCommandLine.source) }
+        }
+        result.limits = AppServerLimits(timeout: setting("harakiri"), workers: setting("processes"), threads: setting("threads"))
 
         for argument in iniArguments {
             var reference = iniReference(argument, previous: result.iniFiles.last?.path)

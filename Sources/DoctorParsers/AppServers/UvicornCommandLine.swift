@@ -8,6 +8,9 @@ enum UvicornCommandLine {
         AppServerOptions.spellings("port", "--port"),
         AppServerOptions.spellings("uds", "--uds"),
         AppServerOptions.spellings("fd", "--fd"),
+        // Also in `skipped`; these come first and win.
+        AppServerOptions.spellings("workers", "--workers"),
+        AppServerOptions.spellings("limit-concurrency", "--limit-concurrency"),
         AppServerOptions.skipped(
             "--app-dir", "--env-file", "--log-config", "--log-level", "--workers", "--loop", "--http", "--ws",
             "--ws-max-size", "--ws-max-queue", "--ws-ping-interval", "--ws-ping-timeout", "--ws-per-message-deflate",
@@ -23,6 +26,10 @@ enum UvicornCommandLine {
         let items = options.scan(arguments)
         var result = ParsedAppServer(kind: "uvicorn", directory: workingDirectory)
         let source = AppServerCommandLine.source
+        result.limits.workers = items.last("workers").map { AppServerSetting(String(AppServerText.trim($0)), source: source) }
+        if let limit = items.last("limit-concurrency") {
+            result.limits.notes.append("--limit-concurrency \(limit): uvicorn answers 503 beyond that many connections and tasks")
+        }
         // A single uvicorn process prefers --fd over --uds (uvicorn/server.py), and either over host and port.
         if let fd = items.last("fd") {
             result.binds = [AppServerBind(endpoint: nil, raw: "fd://\(fd)", source: source)]

@@ -1,0 +1,91 @@
+import DoctorFacts
+import Foundation
+
+// Shared reading of timeouts for `upstream-timeout` and `worker-saturation`: which route a
+// logged request went through, the two timeouts that race, and what the timed-out requests were.
+
+extension TargetUse {
+    /// The route a logged request went through: among the routes to this address, the one
+    /// whose server name matches the line's `server:` and whose location nginx would pick
+    /// for its path (exact `=`, else the longest prefix; regex locations are not evaluated).
+    func route(for event: ProxyLogEvent) -> Route? {
+        let routes = allRoutes
+        let byServer = routes.filter { route in event.server.map { route.serverNames.contains($0) } ?? true }
+        let candidates = byServer.isEmpty ? routes : byServer
+        guard let path = TimeoutText.path(of: event.request) else { return candidates.first }
+        var best: (route: Route, length: Int)?
+        for route in candidates {
+            let words = route.location.split(separator: " ")
+            if words.count == 2, words[0] == "=" {
+                if words[1] == path { return route }
+                continue
+            }
+            guard let prefix = words.last.map(String.init), words.count == 1 || words[0] == "^~",
+                  path.hasPrefix(prefix) else { continue }
+            if prefix.count > (best?.length ?? -1) { best = (route, prefix.count) }
+        }
+        return best?.route ?? candidates.first
+    }
+}
+
+/// Wording shared by the timeout checks.
+enum TimeoutText {
+    /// `/slow/` from `GET /slow/?s=3 HTTP/1.1` (the query left out: it may carry secrets, and
+    /// requests are grouped by view).
+    static func path(of request: String?) -> String? {
+        guard let request else { return nil }
+        let words = request.split(separator: " ")
+        guard words.count >= 2 else { return nil }
+        let target = words[1]
+        return String(target.prefix { $0 != "?" })
+    }
+
+    /// `GET /slow/ (3), GET /report/ (1)`: the requests that failed, most frequent first.
+    static func requestsText(_ events: [ProxyLogEvent], limit: Int = 4) -> String? {
+        var counts: [String: Int] = [:]
+        var order: [String] = []
+        for event in events {
+            guard let request = event.request, let path = path(of: request) else { continue }
+            let method = request.split(separator: " ").first.map(String.init) ?? ""
+            let key = method.isEmpty ? path : "\(method) \(path)"
+            if counts[key] == nil { order.append(key) }
+            counts[key, default: 0] += 1
+        }
+        guard !order.isEmpty else { return nil }
+        let sorted = order.enumerated().sorted { lhs, rhs in
+            let (a, b) = (counts[lhs.element] ?? 0, counts[rhs.element] ?? 0)
+            return a != b ? a > b : lhs.offset < rhs.offset
+        }.map(\.element)
+        var text = sorted.prefix(limit).map { "\($0) (\(counts[$0] ?? 0))" }.joined(separator: ", ")
+        if sorted.count > limit { text += " and \(sorted.count - limit) more" }
+        return text
+    }
+
+    /// `1 s`, `2.5 s`, `90 s`.
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
+    }
+
+    /// The app server's own settings a person can check: `ps` for the command line, else the config line.
+    static func settingSource(_ setting: AppServerSetting, app: AppServer) -> String {
+        switch setting.source {
+        case AppServerCommandLine.source: "ps -o args= -p \(app.masterPID)"
+        case AppServerSetting.defaultSource: "\(app.kind)'s built-in default (not set in its command line or config file)"
+        default: setting.source
+        }
+    }
+
+    /// The option name as the app server spells it.
+    static func timeoutName(_ app: AppServer) -> String {
+        switch app.kind {
+        case "uwsgi": "harakiri"
+        case "daphne": "--http-timeout"
+        default: "--timeout"
+        }
+    }
+}
+
+/// `AppServerBind.source` of argv binds, repeated here because checks cannot import the parsers.
+enum AppServerCommandLine {
+    static let source = "command line"
+}

@@ -1,0 +1,63 @@
+import DoctorFacts
+
+extension GunicornConfigFile {
+    /// Setting names of a `gunicorn.conf.py` that bound its requests, as `AppServerLimits` names them.
+    static let limitSettings = ["timeout", "graceful_timeout", "workers", "threads", "worker_class", "worker_connections"]
+
+    /// Workers, threads, worker class and timeouts a `gunicorn.conf.py` sets, each with its
+    /// `file:line`. Top-level assignments only, the last one winning, as when Python runs
+    /// the file. A value that is not a literal (`workers = multiprocessing.cpu_count() * 2 + 1`)
+    /// keeps its expression as the value (so `intValue` is `nil`): the file sets it, and the
+    /// running worker count in the process table says what it came to.
+    public static func limits(_ text: String, file: String) -> AppServerLimits {
+        var found: [String: AppServerSetting] = [:]
+        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            guard let (name, afterEquals) = assignment(line), limitSettings.contains(String(name)) else { continue }
+            let value: String
+            switch PythonLiteral.parse(afterEquals) {
+            case let .string(text)?: value = text
+            case let .integer(number)?: value = String(number)
+            default:
+                let code = afterEquals.prefix { $0 != "#" }
+                value = String(AppServerText.trim(code).prefix(200))
+            }
+            guard !value.isEmpty else { continue }
+            found[String(name)] = AppServerSetting(value, source: "\(file):\(offset + 1)")
+        }
+        return AppServerLimits(timeout: found["timeout"], gracefulTimeout: found["graceful_timeout"], workers: found["workers"],
+                               threads: found["threads"], workerClass: found["worker_class"],
+                               workerConnections: found["worker_connections"])
+    }
+}
+
+extension UWSGIIniFile {
+    /// `harakiri`, `processes` (or its alias `workers`) and `threads` of one section of a
+    /// uWSGI ini file, each with its `file:line`; the last one wins, as for any single-valued
+    /// uWSGI option. Placeholders the file settles are expanded as for sockets.
+    public static func limits(_ text: String, file: String, section: String = "uwsgi",
+                              placeholders: [String: String] = [:]) -> AppServerLimits {
+        var currentSection = ""
+        var values = placeholders
+        var result = AppServerLimits()
+        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = AppServerText.trim(rawLine)
+            guard let first = line.first, first != ";", first != "#" else { continue }
+            if first == "[" {
+                currentSection = String(line.dropFirst().dropLast())
+                continue
+            }
+            guard currentSection == section, let equals = line.firstIndex(of: "=") else { continue }
+            let key = String(AppServerText.trim(line[..<equals]))
+            let value = expand(String(AppServerText.trim(line[line.index(after: equals)...])), file: file, values: values)
+            values[key] = value
+            let setting = AppServerSetting(value, source: "\(file):\(offset + 1)")
+            switch key {
+            case "harakiri": result.timeout = setting
+            case "processes", "workers": result.workers = setting
+            case "threads": result.threads = setting
+            default: break
+            }
+        }
+        return result
+    }
+}

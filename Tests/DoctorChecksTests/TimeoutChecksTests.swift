@@ -1,0 +1,79 @@
+@testable import DoctorChecks
+import DoctorFacts
+import DoctorHost
+import Foundation
+import Testing
+
+/// App-server limits and the timeout checks on lab-captured snapshots, replayed through
+/// `SnapshotHost` and the real gatherer: the argv are those of real Gunicorn processes, the
+/// error-log lines nginx's own.
+@Suite struct TimeoutChecksTests {
+    private func facts(_ snapshot: String) async throws -> Facts {
+        let directory = CheckFixtureTests.fixtures.appendingPathComponent("snapshots/\(snapshot)").path
+        let host = try SnapshotHost(directory: directory)
+        let scope = SnapshotScope.read(from: directory)
+        return await FactGatherer(host: host, options: GatherOptions(nginxConfig: scope?.nginxConfig, probe: true,
+                                                                     sinceSeconds: scope?.sinceSeconds ?? 900)).gather()
+    }
+
+    @Test func gunicornTimeoutFromARealCommandLine() async throws {
+        // `--timeout 2` on the argv of the supervised-worker-timeout program.
+        let facts = try await facts("supervised-worker-timeout")
+        let gunicorn = try #require(facts.appServers.first { $0.kind == "gunicorn" })
+        #expect(gunicorn.limits.timeout == AppServerSetting("2", source: "command line"))
+        #expect(gunicorn.limits.workers == AppServerSetting("2", source: "command line"))
+        #expect(gunicorn.limits.workerClass == AppServerSetting("sync", source: "default"))
+        #expect(gunicorn.limits.timeoutEndsSlowRequests)
+        #expect(gunicorn.timeoutSeconds == 2)
+    }
+
+    @Test func cpusOnlineIsRecordedWithTheSnapshot() async throws {
+        let facts = try await facts("timeout-worker-saturation")
+        let gunicorn = try #require(facts.appServers.first { $0.kind == "gunicorn" })
+        let cpus = try #require(gunicorn.limits.cpusOnline)
+        #expect(cpus >= 1)
+        #expect(gunicorn.limits.classicWorkerBaseline == 2 * cpus + 1)
+        #expect(gunicorn.limits.concurrency(runningWorkers: gunicorn.workerPIDs.count) == 1)
+    }
+
+    @Test func anOlderSnapshotWithoutTheCPUFileIsNotAnUnavailableFact() async throws {
+        let facts = try await facts("healthy-tcp")
+        #expect(facts.appServers.first?.limits.cpusOnline == nil)
+        #expect(!facts.unavailable.contains { $0.what.contains("CPUs online") }, "\(facts.unavailable)")
+    }
+
+    @Test func slowViewNamesBothTimeoutsWithTheirLines() async throws {
+        let facts = try await facts("timeout-slow-view")
+        let finding = try #require(UpstreamTimeoutCheck().run(facts).first)
+        #expect(finding.cause == "proxy-gives-up-first")
+        #expect(finding.layer == .capacity)
+        let readTimeout = try #require(facts.routes.first?.settings.readTimeout)
+        #expect(readTimeout.seconds == 1)
+        let source = try #require(readTimeout.source?.description)
+        #expect(finding.evidence.contains { $0.source == source && $0.text.hasPrefix("proxy_read_timeout 1s") })
+        #expect(finding.evidence.contains { $0.kind == .process && $0.text.contains("--timeout 30") })
+        #expect(finding.fix.contains { $0.contains("proxy_read_timeout at \(source)") })
+        #expect(WorkerSaturationCheck().run(facts).isEmpty)
+    }
+
+    @Test func saturationExplainsTheTimeoutsInTheVerdict() async throws {
+        let facts = try await facts("timeout-worker-saturation")
+        let diagnosis = VerdictRanker.diagnose(facts)
+        #expect(diagnosis.verdict.check == "worker-saturation")
+        #expect(diagnosis.findings.contains { $0.check == "upstream-timeout" })
+        let finding = try #require(WorkerSaturationCheck().run(facts).first)
+        #expect(finding.summary.contains("against 1 worker × 1 thread = 1 request at once"), "\(finding.summary)")
+    }
+
+    /// The in-flight bound: lines less than the read timeout apart (whole seconds) count together.
+    @Test func peakInFlightCountsOnlyLinesWithinTheWindow() {
+        func event(_ second: Double) -> ProxyLogEvent {
+            ProxyLogEvent(time: Date(timeIntervalSince1970: second), level: "error", kind: .readTimeout, message: "", line: "", source: "e:1")
+        }
+        let events = [event(0), event(0), event(1), event(5), event(5), event(5), event(6)]
+        #expect(WorkerSaturationCheck.peakInFlight(events, window: 1)?.count == 3)
+        #expect(WorkerSaturationCheck.peakInFlight(events, window: 2)?.count == 4)
+        #expect(WorkerSaturationCheck.peakInFlight(events, window: 60)?.count == 7)
+        #expect(WorkerSaturationCheck.peakInFlight([], window: 60) == nil)
+    }
+}
