@@ -29,12 +29,16 @@ public struct NginxSite: Sendable {
     /// Written verbatim after `proxy_pass` instead of the target `upstream` gives
     /// (`$backend` for a variable target set with `set` in `locationDirectives`).
     public var proxyPassTarget: String?
+    /// With `useUpstreamBlock`: directives after the `server` lines of `upstream app { … }`
+    /// (`keepalive 8;`, `keepalive_timeout 60s;`), written as given.
+    public var upstreamDirectives: [String]
 
     public init(upstream: Bind, listenAddress: String = "127.0.0.1", listenPort: Int = 8080,
                 serverName: String = "lab.test", useUpstreamBlock: Bool = false,
                 locationDirectives: [String] = [], serverDirectives: [String] = [],
                 httpDirectives: [String] = [], errorLogLevel: String = "warn",
-                upstreamServers: [Bind] = [], proxyPassTarget: String? = nil) {
+                upstreamServers: [Bind] = [], proxyPassTarget: String? = nil, upstreamDirectives: [String] = []) {
+        self.upstreamDirectives = upstreamDirectives
         self.upstreamServers = upstreamServers
         self.proxyPassTarget = proxyPassTarget
         self.upstream = upstream
@@ -74,10 +78,11 @@ extension Lab {
         if site.useUpstreamBlock {
             let servers = (site.upstreamServers.isEmpty ? [site.upstream] : site.upstreamServers)
                 .map { "        server \($0.nginxServerAddress);\n" }.joined()
+            let extra = site.upstreamDirectives.map { "        \($0)\n" }.joined()
             upstreamBlock = """
 
                 upstream app {
-            \(servers)    }
+            \(servers)\(extra)    }
 
             """
             target = "http://app"

@@ -8,4 +8,5 @@ urlpatterns = [
     path("slow/", views.slow),
     path("boom/", views.boom),
     path("bigheader/", views.bigheader),
+    path("cut/", views.cut),
 ]

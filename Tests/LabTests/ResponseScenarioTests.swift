@@ -1,0 +1,210 @@
+import DoctorLab
+import Foundation
+import Testing
+
+/// Response scenarios: the app server is up and the address is right, but the answer does
+/// not make it through nginx whole: a response header bigger than nginx's header buffer,
+/// a uWSGI `--socket` (uwsgi protocol) behind `proxy_pass http://`, a body cut mid-stream,
+/// and an upstream `keepalive` that nginx never uses.
+///
+/// Each test first proves the fault from outside gwdoctor (the client's status, nginx's own
+/// error-log line, uWSGI's log line), then asserts the verdict's status, layer and check.
+/// The healthy counterparts (a buffer big enough, keep-alive configured completely) must
+/// come back `ok`.
+extension LabTests {
+    @Suite("Response scenarios")
+    struct ResponseScenario {
+        private let bind = Bind.tcp(8000)
+
+        /// The `cause` of a finding, read from the raw JSON (`ReportJSON` does not decode it).
+        private func cause(_ run: DoctorRun, check: String) -> String? {
+            guard let json = try? run.json(), let findings = json["findings"] as? [[String: Any]] else { return nil }
+            return findings.first { $0["check"] as? String == check }?["cause"] as? String
+        }
+
+        /// The `file:line` of the first line of the lab's nginx.conf containing `needle`.
+        private func configSource(_ lab: Lab, _ needle: String) throws -> String {
+            let line = try #require(lab.lineNumber(of: needle, in: lab.nginxConfigPath), "no \(needle) in nginx.conf")
+            return "\(lab.nginxConfigPath):\(line)"
+        }
+
+        /// Starts nginx with `site`.
+        private func startNginx(_ lab: Lab, _ site: NginxSite) async throws -> NginxSite {
+            try lab.writeNginxConfig(site)
+            try await lab.startNginx()
+            return site
+        }
+
+        // MARK: Response header bigger than proxy_buffer_size
+
+        @Test("a 20 kB response header behind nginx's default proxy_buffer_size: 502, warning, proxy, header-too-big")
+        func headerTooBig() async throws {
+            try await withScenarioLab("resp-big-header", directory: scenarioDirectory("response-header-too-big")) { lab in
+                try await lab.startGunicorn(bind: bind, workers: 2)
+                let site = try await startNginx(lab, NginxSite(upstream: bind))
+                let results = try await lab.generateTraffic(site.listen, path: "/bigheader/?kb=20", count: 3)
+                #expect(results.allSatisfy { $0.status == 502 }, "\(results)\n\(lab.logs())")
+                let direct = try await lab.httpGet(bind, path: "/bigheader/?kb=20")
+                #expect(direct.status == 200 && (direct.headers["x-big"]?.count ?? 0) == 20 * 1024, "the app itself answers 200: \(direct.status ?? -1)")
+                let line = try await lab.waitForErrorLog(containingAll: ["upstream sent too big header while reading response header from upstream"])
+                #expect(line != nil, "error.log:\n\(lab.tail(lab.nginxErrorLog))")
+                // Other pages still work: a partial failure.
+                let health = try await lab.httpGet(site.listen, path: "/health/")
+                #expect(health.status == 200, "\(health)")
+
+                let (run, report) = try await diagnoseReport(lab)
+                expectVerdict(run, report, status: "warning", layer: "proxy", check: "header-too-big")
+                let finding = try #require(report.finding("header-too-big"), "\(run)")
+                #expect(finding.summary.contains("/bigheader/"), "\(finding.summary)")
+                #expect(finding.summary.contains("proxy_buffer_size is 4k (default)"), "\(finding.summary)")
+                #expect(finding.evidence.contains { $0.text.contains("upstream sent too big header") && $0.source?.hasPrefix(lab.nginxErrorLog) == true },
+                        "\(finding.evidence)")
+                #expect(finding.fix.contains { $0.contains("proxy_buffer_size 16k") && $0.contains("proxy_buffers 8 16k") }, "\(finding.fix)")
+                try await captureIfAsked(lab, "response-header-too-big")
+            }
+        }
+
+        @Test("the same 20 kB header with proxy_buffer_size 32k and proxy_buffers 8 32k: 200, ok, header-too-big silent")
+        func headerFits() async throws {
+            try await withScenarioLab("resp-header-fits", directory: scenarioDirectory("response-header-fits")) { lab in
+                try await lab.startGunicorn(bind: bind, workers: 2)
+                let site = try await startNginx(lab, NginxSite(upstream: bind, locationDirectives: ["proxy_buffer_size 32k;", "proxy_buffers 8 32k;"]))
+                let results = try await lab.generateTraffic(site.listen, path: "/bigheader/?kb=20", count: 3)
+                #expect(results.allSatisfy { $0.status == 200 }, "\(results)\n\(lab.logs())")
+                #expect(lab.errorLogLines(containingAll: ["too big header"]).isEmpty, "\(lab.tail(lab.nginxErrorLog))")
+
+                let (run, report) = try await diagnoseReport(lab)
+                expectVerdict(run, report, status: "ok", layer: "none", check: nil)
+                #expect(report.finding("header-too-big") == nil, "\(run)")
+                try await captureIfAsked(lab, "response-header-fits")
+            }
+        }
+
+        // MARK: proxy_pass http:// to a uWSGI --socket
+
+        /// uWSGI serving the lab site on `bind` with `--socket` (the uwsgi protocol), in the
+        /// foreground, logging to `logs/uwsgi.log`; waits until it listens.
+        private func startUWSGISocket(_ lab: Lab) async throws -> (process: LabProcess, log: String) {
+            let uwsgi = try #require(["/usr/bin/uwsgi", "/usr/local/bin/uwsgi"].first { FileManager.default.isExecutableFile(atPath: $0) },
+                                     "uWSGI is not installed")
+            let log = "\(lab.logsDirectory)/uwsgi.log"
+            let argv = [uwsgi, "--plugin", "python3", "--master", "--processes", "1", "--die-on-term",
+                        "--socket", bind.gunicornArgument, "--virtualenv", lab.venv, "--chdir", lab.labsite,
+                        "--module", "labsite.wsgi:application", "--need-app", "--logto", log]
+            let process = try lab.startProcess(name: "uwsgi", argv, logPath: log)
+            try await lab.waitUntilListening(bind, timeout: .seconds(30), process: process)
+            return (process, log)
+        }
+
+        @Test("proxy_pass http:// to a uWSGI --socket (uwsgi protocol): 502, critical, route, invalid-upstream-response (protocol-mismatch)")
+        func uwsgiSocketBehindProxyPass() async throws {
+            try await withScenarioLab("resp-uwsgi-proto", directory: scenarioDirectory("response-uwsgi-protocol-mismatch")) { lab in
+                let (_, uwsgiLog) = try await startUWSGISocket(lab)
+                let site = try await startNginx(lab, NginxSite(upstream: bind))
+                let results = try await lab.generateTraffic(site.listen, path: "/health/", count: 3)
+                #expect(results.allSatisfy { $0.status == 502 }, "\(results)\n\(lab.logs())")
+                let closed = try await lab.waitForErrorLog(containingAll: ["upstream prematurely closed connection while reading response header", "127.0.0.1:8000"])
+                #expect(closed != nil, "error.log:\n\(lab.tail(lab.nginxErrorLog))")
+                // uWSGI reads "GET " as a uwsgi packet header: modifier 'G', size "ET" = 21573.
+                let block = try await lab.waitForLogLine(uwsgiLog, containingAll: ["invalid request block size: 21573"])
+                #expect(block != nil, "uwsgi.log:\n\(lab.tail(uwsgiLog))")
+
+                let (run, report) = try await diagnoseReport(lab)
+                expectVerdict(run, report, status: "critical", layer: "route", check: "invalid-upstream-response")
+                #expect(cause(run, check: "invalid-upstream-response") == "protocol-mismatch", "\(run)")
+                let finding = try #require(report.finding("invalid-upstream-response"), "\(run)")
+                let pass = try configSource(lab, "proxy_pass http://127.0.0.1:8000")
+                #expect(finding.evidence.contains { $0.source == pass }, "the pass directive's file:line \(pass): \(finding.evidence)")
+                #expect(finding.evidence.contains { $0.text.contains("--socket 127.0.0.1:8000") }, "\(finding.evidence)")
+                #expect(finding.fix.contains { $0.contains("uwsgi_pass 127.0.0.1:8000") && $0.contains("include uwsgi_params") }, "\(finding.fix)")
+                #expect(finding.fix.contains { $0.contains("--http-socket 127.0.0.1:8000") }, "\(finding.fix)")
+                try await captureIfAsked(lab, "response-uwsgi-protocol-mismatch")
+            }
+        }
+
+        // MARK: Body cut mid-response
+
+        @Test("a worker exiting mid-body (/cut/): truncated 200, warning, upstream, truncated-response")
+        func truncatedBody() async throws {
+            try await withScenarioLab("resp-truncated", directory: scenarioDirectory("response-truncated")) { lab in
+                try await lab.startGunicorn(bind: bind, workers: 2)
+                let site = try await startNginx(lab, NginxSite(upstream: bind))
+                let cut = try await lab.httpGet(site.listen, path: "/cut/?bytes=100000", timeout: .seconds(15))
+                #expect(cut.status == 200, "the client gets the app's 200: \(cut)")
+                #expect(cut.headers["content-length"] == "100000" && cut.body.utf8.count < 100_000,
+                        "body cut short: \(cut.body.utf8.count) of \(cut.headers["content-length"] ?? "?") bytes")
+                let line = try await lab.waitForErrorLog(containingAll: ["upstream prematurely closed connection while reading upstream"])
+                #expect(line != nil, "error.log:\n\(lab.tail(lab.nginxErrorLog))")
+                // gunicorn replaces the worker; the site answers again.
+                try await lab.waitUntilHealthy(site.listen)
+
+                let (run, report) = try await diagnoseReport(lab)
+                expectVerdict(run, report, status: "warning", layer: "upstream", check: "truncated-response")
+                let finding = try #require(report.finding("truncated-response"), "\(run)")
+                #expect(finding.summary.contains("/cut/"), "\(finding.summary)")
+                #expect(report.finding("header-too-big") == nil && report.finding("invalid-upstream-response") == nil, "\(run)")
+                try await captureIfAsked(lab, "response-truncated")
+            }
+        }
+
+        // MARK: Upstream keep-alive
+
+        @Test("upstream { keepalive 8; } without proxy_http_version 1.1: warning, proxy, keepalive-mismatch (http-1.0)")
+        func keepaliveWithoutHTTP11() async throws {
+            try await withScenarioLab("resp-keepalive-http10", directory: scenarioDirectory("response-keepalive-http10")) { lab in
+                try await lab.startGunicorn(bind: bind, workers: 2)
+                let site = try await startNginx(lab, NginxSite(upstream: bind, useUpstreamBlock: true, upstreamDirectives: ["keepalive 8;"]))
+                // Nothing fails: the cache is simply never used.
+                let results = try await lab.generateTraffic(site.listen, path: "/health/", count: 3)
+                #expect(results.allSatisfy { $0.status == 200 }, "\(results)")
+                #expect(try await lab.nginxTest().exitCode == 0, "nginx -t accepts it")
+
+                let (run, report) = try await diagnoseReport(lab)
+                expectVerdict(run, report, status: "warning", layer: "proxy", check: "keepalive-mismatch")
+                #expect(cause(run, check: "keepalive-mismatch") == "http-1.0", "\(run)")
+                let finding = try #require(report.finding("keepalive-mismatch"), "\(run)")
+                let keepalive = try configSource(lab, "keepalive 8;")
+                #expect(finding.evidence.contains { $0.source == keepalive }, "keepalive's file:line \(keepalive): \(finding.evidence)")
+                #expect(finding.fix.contains { $0.contains("proxy_http_version 1.1;") && $0.contains("proxy_set_header Connection \"\";") }, "\(finding.fix)")
+                try await captureIfAsked(lab, "response-keepalive-http10")
+            }
+        }
+
+        @Test("keepalive 8 with proxy_http_version 1.1 and Connection \"\" in front of sync gunicorn: ok, keepalive-mismatch silent")
+        func keepaliveComplete() async throws {
+            try await withScenarioLab("resp-keepalive-ok", directory: scenarioDirectory("response-keepalive-ok")) { lab in
+                try await lab.startGunicorn(bind: bind, workers: 2)
+                let site = try await startNginx(lab, NginxSite(upstream: bind, useUpstreamBlock: true,
+                                                               locationDirectives: ["proxy_http_version 1.1;", "proxy_set_header Connection \"\";"],
+                                                               upstreamDirectives: ["keepalive 8;"]))
+                let results = try await lab.generateTraffic(site.listen, path: "/health/", count: 3)
+                #expect(results.allSatisfy { $0.status == 200 }, "\(results)")
+
+                let (run, report) = try await diagnoseReport(lab)
+                expectVerdict(run, report, status: "ok", layer: "none", check: nil)
+                #expect(report.finding("keepalive-mismatch") == nil, "\(run)")
+                try await captureIfAsked(lab, "response-keepalive-ok")
+            }
+        }
+
+        @Test("keepalive complete, but gunicorn gthread workers keep idle connections 2 s (default) vs nginx's 60 s: warning, keepalive-mismatch (upstream-timeout-shorter)")
+        func keepaliveTimeoutShorter() async throws {
+            try await withScenarioLab("resp-keepalive-short", directory: scenarioDirectory("response-keepalive-timeout-shorter")) { lab in
+                try await lab.startGunicorn(bind: bind, workers: 2, extraArgs: ["--worker-class", "gthread", "--threads", "2"])
+                let site = try await startNginx(lab, NginxSite(upstream: bind, useUpstreamBlock: true,
+                                                               locationDirectives: ["proxy_http_version 1.1;", "proxy_set_header Connection \"\";"],
+                                                               upstreamDirectives: ["keepalive 8;"]))
+                let results = try await lab.generateTraffic(site.listen, path: "/health/", count: 3)
+                #expect(results.allSatisfy { $0.status == 200 }, "\(results)")
+
+                let (run, report) = try await diagnoseReport(lab)
+                expectVerdict(run, report, status: "warning", layer: "proxy", check: "keepalive-mismatch")
+                #expect(cause(run, check: "keepalive-mismatch") == "upstream-timeout-shorter", "\(run)")
+                let finding = try #require(report.finding("keepalive-mismatch"), "\(run)")
+                #expect(finding.summary.contains("--keep-alive 2 (gunicorn's default, gthread workers)"), "\(finding.summary)")
+                #expect(finding.summary.contains("60s (default)"), "\(finding.summary)")
+                try await captureIfAsked(lab, "response-keepalive-timeout-shorter")
+            }
+        }
+    }
+}
