@@ -22,6 +22,11 @@ extension LabTests {
         /// reach gwdoctor's output or a snapshot.
         private static let databasePassword = "lab-pg-pw-0451"
         private static let databaseURL = "postgres://labsite:\(databasePassword)@127.0.0.1:5432/labsite"
+        /// `startsecs=` for programs that must end FATAL: a start that lives past startsecs
+        /// counts as good and supervisord restarts it forever. A failing boot takes under a
+        /// second on an idle machine but more than supervisord's usual 2 s on a loaded one
+        /// (seen: STARTING → RUNNING → STARTING … with the load average at 14 on 2 cores).
+        private static let failingStartsecs = 10
 
         private func startNginx(_ lab: Lab) async throws -> NginxSite {
             let site = NginxSite(upstream: bind)
@@ -102,7 +107,7 @@ extension LabTests {
         func uvicornMissingSecretKey() async throws {
             try await withScenarioLab("start-uv-no-secret", directory: scenarioDirectory("startup-uvicorn-missing-secret-key")) { lab in
                 try await lab.startSupervisord(programs: [
-                    lab.uvicornProgram(name: app, bind: bind, environment: ["DJANGO_SECRET_KEY": nil]),
+                    lab.uvicornProgram(name: app, bind: bind, environment: ["DJANGO_SECRET_KEY": nil], startsecs: Self.failingStartsecs),
                 ])
                 #expect(!lab.tail(lab.supervisordConfigPath, lines: 200).contains("DJANGO_SECRET_KEY"))
                 try await expectGaveUp(lab)
@@ -126,7 +131,8 @@ extension LabTests {
                 let probe = try await lab.runInNamespace([lab.python, "-c", "import rest_framework"], timeout: .seconds(30))
                 #expect(probe.exitCode != 0, "rest_framework is installed in \(lab.venv): the scenario needs it absent")
                 try await lab.startSupervisord(programs: [
-                    lab.gunicornProgram(name: app, bind: bind, environment: ["LAB_EXTRA_APP": "rest_framework"]),
+                    lab.gunicornProgram(name: app, bind: bind, environment: ["LAB_EXTRA_APP": "rest_framework"],
+                                        startsecs: Self.failingStartsecs),
                 ])
                 try await expectGaveUp(lab)
                 // Django 5.2's apps.populate imports each INSTALLED_APPS entry.
@@ -149,14 +155,10 @@ extension LabTests {
             try await withScenarioLab("start-db-down", directory: scenarioDirectory("startup-database-unreachable")) { lab in
                 // Nothing listens on the database port in the lab's namespace.
                 #expect(try await lab.connectError(.tcp(5432)) == ECONNREFUSED)
-                // startsecs=10: the migration check's imports make a failing boot take more
-                // than supervisord's usual 2 s on a busy machine, and a start that lived past
-                // startsecs counts as good, so supervisord would restart it forever instead
-                // of giving up (seen: STARTING → RUNNING → STARTING …).
                 try await lab.startSupervisord(programs: [
                     lab.gunicornProgram(name: app, bind: bind, environment: [
                         "LAB_DATABASE_URL": Self.databaseURL, "LAB_CHECK_MIGRATIONS": "1",
-                    ], startsecs: 10),
+                    ], startsecs: Self.failingStartsecs),
                 ])
                 try await expectGaveUp(lab)
                 try await expectLogLine(lab, lab.programStderrLog(app),
@@ -313,7 +315,7 @@ extension LabTests {
                 let errorLog = "\(lab.logsDirectory)/gunicorn-error.log"
                 try await lab.startSupervisord(programs: [
                     lab.gunicornProgram(name: app, bind: bind, extraArgs: ["--error-logfile", errorLog],
-                                        environment: ["DJANGO_SECRET_KEY": nil]),
+                                        environment: ["DJANGO_SECRET_KEY": nil], startsecs: Self.failingStartsecs),
                 ])
                 try await expectGaveUp(lab)
                 try await expectLogLine(lab, errorLog, ["KeyError: 'DJANGO_SECRET_KEY'"])
