@@ -24,14 +24,16 @@ public struct Facts: Codable, Sendable {
     /// The kernel OOM killer's kills in the window (`dmesg`), whether or not a service claims them;
     /// `nil` when the kernel log could not be read (then a bare Gunicorn SIGKILL stays unexplained).
     public var kernelOOMKills: [WorkerKill]? = nil
+    /// Capistrano/Deployer-style deploy roots (`releases/<id>`, `current`) the app servers and services run from.
+    public var releases: [ReleaseLayout] = []
     /// Filesystems holding the stack's logs, sockets, working and temp directories, each once.
     public var filesystems: [FilesystemUsage] = []
     /// /proc/meminfo and pressure stall figures; `nil` when unreadable (see `unavailable`).
     public var memory: MemoryStatus? = nil
-    /// Capistrano/Deployer-style deploy roots (`releases/<id>`, `current`) the app servers and services run from.
-    public var releases: [ReleaseLayout] = []
     /// The proxy error logs' windows.
     public var errorLogs: [ErrorLogWindow]
+    /// The proxy access logs' windows: status counts per route and upstream, failure times, per-minute series.
+    public var accessLogs: [AccessLogWindow] = []
     /// How far back logs were read.
     public var windowStart: Date?
     /// Facts that could not be read, and why.

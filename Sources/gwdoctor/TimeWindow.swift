@@ -5,7 +5,7 @@ struct TimeWindow: ExpressibleByArgument, CustomStringConvertible {
     var seconds: Int
 
     init?(argument: String) {
-        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800, "y": 31_536_000]
         guard let last = argument.last else { return nil }
         let multiplier = units[last]
         let number = multiplier == nil ? argument : String(argument.dropLast())

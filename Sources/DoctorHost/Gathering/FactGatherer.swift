@@ -90,6 +90,10 @@ public struct FactGatherer: Sendable {
             let logs = ErrorLogGatherer(host: host).gather(facts.proxies, since: start)
             facts.errorLogs = logs.windows
             facts.unavailable += logs.unavailable
+            // The access log too, before probes: gwdoctor's own probe requests must not be counted.
+            let access = AccessLogGatherer(host: host).gather(facts.proxies, routes: facts.routes, since: start)
+            facts.accessLogs = access.windows
+            facts.unavailable += access.unavailable
         }
         // Disk and memory: a full filesystem or an exhausted machine makes 502s of its own.
         let resources = ResourceGatherer(host: host).gather(facts)
