@@ -77,3 +77,53 @@ import Testing
         #expect(WorkerSaturationCheck.peakInFlight([], window: 60) == nil)
     }
 }
+
+/// The race on the slow-view capture with the app server's limits changed, as other stacks have them.
+@Suite struct TimeoutRaceTests {
+    private func slowView(snapshot: String = "timeout-slow-view", _ change: (inout AppServer) -> Void) async throws -> Finding {
+        let directory = CheckFixtureTests.fixtures.appendingPathComponent("snapshots/\(snapshot)").path
+        let scope = SnapshotScope.read(from: directory)
+        var facts = await FactGatherer(host: try SnapshotHost(directory: directory),
+                                       options: GatherOptions(nginxConfig: scope?.nginxConfig, probe: true,
+                                                              sinceSeconds: scope?.sinceSeconds ?? 900)).gather()
+        let index = try #require(facts.appServers.firstIndex { $0.kind == "gunicorn" })
+        change(&facts.appServers[index])
+        return try #require(UpstreamTimeoutCheck().run(facts).first)
+    }
+
+    @Test func gunicornTimeoutShorterThanNginxKillsTheWorkerFirst() async throws {
+        // The saturation capture has proxy_read_timeout 2s: with --timeout 1 a slow request kills the
+        // worker first, so a 504 means the request never reached a worker in time.
+        let finding = try await slowView(snapshot: "timeout-worker-saturation") {
+            $0.limits.timeout = AppServerSetting("1", source: "/etc/app/gunicorn.conf.py:3")
+        }
+        #expect(finding.cause == "app-server-kills-first", "\(finding.summary)")
+        #expect(finding.fix.contains { $0.contains("worker-saturation") })
+        let tie = try await slowView { $0.limits.timeout = AppServerSetting("1", source: "/etc/app/gunicorn.conf.py:3") }
+        #expect(tie.cause == "proxy-gives-up-first", "a tie (1s and 1): nginx answers first")
+        let off = try await slowView { $0.limits.timeout = AppServerSetting("0", source: "command line") }
+        #expect(off.cause == "no-app-timeout", "--timeout 0 turns gunicorn's timeout off")
+    }
+
+    @Test func uvicornHasNoTimeoutSoNginxIsTheOnlyLimit() async throws {
+        let finding = try await slowView { app in
+            app.kind = "uvicorn"
+            app.limits = AppServerLimits(workers: AppServerSetting("1", source: "default"), workerClass: AppServerSetting("asyncio", source: "default"),
+                                         notes: ["uvicorn has no request timeout: a slow request runs until it ends or the proxy gives up"])
+        }
+        #expect(finding.cause == "no-app-timeout")
+        #expect(finding.evidence.contains { $0.text.contains("uvicorn has no request timeout") })
+        #expect(finding.fix.contains { $0.contains("is the only limit") })
+    }
+
+    @Test func gthreadTimeoutIsOnlyAHeartbeat() async throws {
+        let finding = try await slowView { $0.limits.workerClass = AppServerSetting("gthread", source: "command line") }
+        #expect(finding.cause == "no-app-timeout")
+        #expect(finding.evidence.contains { $0.text.contains("never ends a slow request") })
+    }
+
+    @Test func computedTimeoutIsUnknown() async throws {
+        let finding = try await slowView { $0.limits.timeout = AppServerSetting("int(os.environ['T'])", source: "/etc/app/gunicorn.conf.py:3") }
+        #expect(finding.cause == "app-server-unknown")
+    }
+}

@@ -108,8 +108,14 @@ struct TimeoutRace {
     /// Stable kebab-case: `proxy-gives-up-first`, `app-server-kills-first`, `no-app-timeout`, `app-server-unknown`.
     var cause: String {
         guard let app else { return "app-server-unknown" }
-        guard let appSeconds else { return app.limits.timeout == nil || !app.limits.timeoutEndsSlowRequests ? "no-app-timeout" : "app-server-unknown" }
-        return nginxSeconds < Double(appSeconds) ? "proxy-gives-up-first" : "app-server-kills-first"
+        guard let appSeconds else {
+            // A timeout written as something other than a number (a computed config value) is unknown;
+            // none, 0 (gunicorn's and uWSGI's "off") or a heartbeat-only worker class ends nothing.
+            if let timeout = app.limits.timeout, timeout.intValue == nil, app.limits.timeoutEndsSlowRequests { return "app-server-unknown" }
+            return "no-app-timeout"
+        }
+        // On a tie nginx still answers first: gunicorn's arbiter only notices a late worker on its next check.
+        return nginxSeconds <= Double(appSeconds) ? "proxy-gives-up-first" : "app-server-kills-first"
     }
 
     var nginxEvidence: Evidence {
