@@ -24,6 +24,7 @@ public enum CheckCatalog {
         InvalidUpstreamResponseCheck(),
         TruncatedResponseCheck(),
         KeepaliveMismatchCheck(),
+        RequestTooLargeCheck(),
         AppStartupCrashCheck(),
         ExecMissingCheck(),
         WorkingDirectoryMissingCheck(),

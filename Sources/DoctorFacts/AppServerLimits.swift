@@ -29,10 +29,31 @@ public struct AppServerLimits: Hashable, Codable, Sendable {
     /// CPUs online on the host (`/sys/devices/system/cpu/online`), for the `(2 × cores) + 1`
     /// hint; `nil` when unread.
     public var cpusOnline: Int?
+    /// Seconds an idle keep-alive connection stays open: gunicorn `--keep-alive` (default 2;
+    /// only non-sync workers keep connections), uvicorn `--timeout-keep-alive` (default 5).
+    public var keepAlive: AppServerSetting?
+    /// gunicorn `--limit-request-line` (default 4094 bytes; longer request lines get its 400).
+    public var requestLineLimit: AppServerSetting?
+    /// gunicorn `--limit-request-field_size` (default 8190 bytes per header line).
+    public var requestFieldSizeLimit: AppServerSetting?
+    /// uWSGI `buffer-size` (`-b`, default 4096): the largest request header block (every
+    /// variable of the uwsgi packet or the HTTP header); a larger one is dropped with
+    /// `invalid request block size`, which nginx sees as a premature close (502).
+    public var bufferSize: AppServerSetting?
+    /// uWSGI `limit-post`: the largest request body in bytes (unlimited unless set).
+    public var postLimit: AppServerSetting?
 
     public init(timeout: AppServerSetting? = nil, gracefulTimeout: AppServerSetting? = nil, workers: AppServerSetting? = nil,
                 threads: AppServerSetting? = nil, workerClass: AppServerSetting? = nil,
-                workerConnections: AppServerSetting? = nil, notes: [String] = [], cpusOnline: Int? = nil) {
+                workerConnections: AppServerSetting? = nil, notes: [String] = [], cpusOnline: Int? = nil,
+                keepAlive: AppServerSetting? = nil, requestLineLimit: AppServerSetting? = nil,
+                requestFieldSizeLimit: AppServerSetting? = nil, bufferSize: AppServerSetting? = nil,
+                postLimit: AppServerSetting? = nil) {
+        self.keepAlive = keepAlive
+        self.requestLineLimit = requestLineLimit
+        self.requestFieldSizeLimit = requestFieldSizeLimit
+        self.bufferSize = bufferSize
+        self.postLimit = postLimit
         self.timeout = timeout
         self.gracefulTimeout = gracefulTimeout
         self.workers = workers
@@ -46,7 +67,9 @@ public struct AppServerLimits: Hashable, Codable, Sendable {
     /// Every setting that is set, by name (`timeout`, `workers`, …).
     public var settings: [(name: String, setting: AppServerSetting)] {
         [("timeout", timeout), ("graceful_timeout", gracefulTimeout), ("workers", workers), ("threads", threads),
-         ("worker_class", workerClass), ("worker_connections", workerConnections)]
+         ("worker_class", workerClass), ("worker_connections", workerConnections), ("keepalive", keepAlive),
+         ("limit_request_line", requestLineLimit), ("limit_request_field_size", requestFieldSizeLimit),
+         ("buffer-size", bufferSize), ("limit-post", postLimit)]
             .compactMap { name, setting in setting.map { (name, $0) } }
     }
 
@@ -57,7 +80,10 @@ public struct AppServerLimits: Hashable, Codable, Sendable {
                         workers: workers ?? other.workers, threads: threads ?? other.threads,
                         workerClass: workerClass ?? other.workerClass,
                         workerConnections: workerConnections ?? other.workerConnections,
-                        notes: notes + other.notes.filter { !notes.contains($0) }, cpusOnline: cpusOnline ?? other.cpusOnline)
+                        notes: notes + other.notes.filter { !notes.contains($0) }, cpusOnline: cpusOnline ?? other.cpusOnline,
+                        keepAlive: keepAlive ?? other.keepAlive, requestLineLimit: requestLineLimit ?? other.requestLineLimit,
+                        requestFieldSizeLimit: requestFieldSizeLimit ?? other.requestFieldSizeLimit,
+                        bufferSize: bufferSize ?? other.bufferSize, postLimit: postLimit ?? other.postLimit)
     }
 
     /// The worker class is one whose workers each serve one request at a time per thread

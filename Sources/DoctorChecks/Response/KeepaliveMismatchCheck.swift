@@ -17,8 +17,8 @@ import DoctorFacts
 ///   Connection reset by peer)`, 502, on otherwise healthy routes.
 ///
 /// A gunicorn `sync` worker never keeps connections alive, so it cannot race; uWSGI and
-/// daphne are not judged. A `gunicorn.conf.py` `keepalive` is not read (only the command
-/// line), so a server with a config file and no `--keep-alive` flag is not judged either.
+/// daphne are not judged. The values are the app server's effective limits: its command
+/// line, else its `gunicorn.conf.py` (`keepalive`, `worker_class`), else the default.
 public struct KeepaliveMismatchCheck: Check {
     public init() {}
 
@@ -106,26 +106,25 @@ public struct KeepaliveMismatchCheck: Check {
 
     // MARK: the app server closes idle connections before nginx stops reusing them
 
-    /// The app server's idle keep-alive in seconds and where it comes from; `nil` when it
-    /// keeps no connection alive (gunicorn sync) or it is not known.
+    /// The app server's idle keep-alive in seconds and where it comes from (its effective
+    /// limits: command line, config file line, or the program's default); `nil` when it
+    /// keeps no connection alive (a gunicorn sync worker) or it is not known.
     static func appKeepAlive(_ app: AppServer) -> (seconds: Double, text: String)? {
+        let limits = app.limits
+        func origin(_ setting: AppServerSetting) -> String {
+            if setting.isDefault { return "\(app.kind)'s default" }
+            return setting.source
+        }
         switch app.kind {
         case "gunicorn":
-            let workerClass = app.limits.workerClass?.value ?? option(["-k", "--worker-class"], in: app.cmdline)
-            let threads = (app.limits.threads?.intValue) ?? option(["--threads"], in: app.cmdline).flatMap { Int($0) } ?? 1
-            let effective = workerClass ?? (threads > 1 ? "gthread" : "sync")
-            let lowered = effective.lowercased()
+            let workerClass = limits.workerClass?.value ?? "sync"
+            let lowered = workerClass.lowercased()
             if lowered == "sync" || lowered.hasSuffix(".syncworker") { return nil }
-            if let value = option(["--keep-alive"], in: app.cmdline), let seconds = Double(value) {
-                return (seconds, "--keep-alive \(value) (command line, \(effective) workers)")
-            }
-            if option(["-c", "--config"], in: app.cmdline) != nil { return nil }
-            return (2, "--keep-alive 2 (gunicorn's default, \(effective) workers)")
+            guard let keepAlive = limits.keepAlive, let seconds = Double(keepAlive.value) else { return nil }
+            return (seconds, "--keep-alive \(keepAlive.value) (\(origin(keepAlive)), \(workerClass) workers)")
         case "uvicorn":
-            if let value = option(["--timeout-keep-alive"], in: app.cmdline), let seconds = Double(value) {
-                return (seconds, "--timeout-keep-alive \(value) (command line)")
-            }
-            return (5, "--timeout-keep-alive 5 (uvicorn's default)")
+            guard let keepAlive = limits.keepAlive, let seconds = Double(keepAlive.value) else { return nil }
+            return (seconds, "--timeout-keep-alive \(keepAlive.value) (\(origin(keepAlive)))")
         case "hypercorn":
             if let value = option(["--keep-alive"], in: app.cmdline), let seconds = Double(value) {
                 return (seconds, "--keep-alive \(value) (command line)")

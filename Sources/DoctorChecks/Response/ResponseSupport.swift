@@ -51,6 +51,23 @@ extension Facts {
     }
 }
 
+extension Facts {
+    /// Events of `kinds` whose line names no upstream address, tied to `routes` by the server
+    /// name the line still carries and the logged request path. nginx cuts an error-log line
+    /// at 2048 bytes, so a request line of a few kB pushes `upstream: "…"` off its end:
+    /// exactly the lines of the large requests `request-too-large` is about.
+    func unaddressedEvents(_ kinds: Set<UpstreamErrorKind>, routes: [Route]) -> [ProxyLogEvent] {
+        let events = errorLogs.flatMap(\.events).filter { event in
+            guard kinds.contains(event.kind), event.endpoint == nil, event.upstream == nil,
+                  let server = event.server?.lowercased() else { return false }
+            let candidates = self.routes.filter { route in route.serverNames.contains { $0.lowercased() == server } }
+            guard !candidates.isEmpty else { return false }
+            return routes.contains(ResponseWording.route(for: event, among: candidates))
+        }
+        return LogMatch.chronological(events)
+    }
+}
+
 /// Wording and matching shared by the response checks.
 enum ResponseWording {
     /// `/bigheader/` from `GET /bigheader/?kb=20 HTTP/1.1`.

@@ -2,7 +2,8 @@ import DoctorFacts
 
 extension GunicornConfigFile {
     /// Setting names of a `gunicorn.conf.py` that bound its requests, as `AppServerLimits` names them.
-    static let limitSettings = ["timeout", "graceful_timeout", "workers", "threads", "worker_class", "worker_connections"]
+    static let limitSettings = ["timeout", "graceful_timeout", "workers", "threads", "worker_class", "worker_connections",
+                                "keepalive", "limit_request_line", "limit_request_field_size"]
 
     /// Workers, threads, worker class and timeouts a `gunicorn.conf.py` sets, each with its
     /// `file:line`. Top-level assignments only, the last one winning, as when Python runs
@@ -26,7 +27,8 @@ extension GunicornConfigFile {
         }
         return AppServerLimits(timeout: found["timeout"], gracefulTimeout: found["graceful_timeout"], workers: found["workers"],
                                threads: found["threads"], workerClass: found["worker_class"],
-                               workerConnections: found["worker_connections"])
+                               workerConnections: found["worker_connections"], keepAlive: found["keepalive"],
+                               requestLineLimit: found["limit_request_line"], requestFieldSizeLimit: found["limit_request_field_size"])
     }
 }
 
@@ -55,6 +57,8 @@ extension UWSGIIniFile {
             case "harakiri": result.timeout = setting
             case "processes", "workers": result.workers = setting
             case "threads": result.threads = setting
+            case "buffer-size": result.bufferSize = setting
+            case "limit-post": result.postLimit = setting
             default: break
             }
         }

@@ -15,6 +15,9 @@ enum GunicornCommandLine {
         AppServerOptions.spellings("worker-class", "-k", "--worker-class"),
         AppServerOptions.spellings("worker-connections", "--worker-connections"),
         AppServerOptions.spellings("graceful-timeout", "--graceful-timeout"),
+        AppServerOptions.spellings("keep-alive", "--keep-alive"),
+        AppServerOptions.spellings("limit-request-line", "--limit-request-line"),
+        AppServerOptions.spellings("limit-request-field_size", "--limit-request-field_size", "--limit-request-field-size"),
         // Listed in `skipped` too; the spellings above come first and win.
         AppServerOptions.skipped(
             "-w", "--workers", "-k", "--worker-class", "--threads", "--worker-connections", "--max-requests",
@@ -48,7 +51,9 @@ enum GunicornCommandLine {
         }
         result.limits = AppServerLimits(timeout: setting("timeout"), gracefulTimeout: setting("graceful-timeout"),
                                         workers: setting("workers"), threads: setting("threads"),
-                                        workerClass: setting("worker-class"), workerConnections: setting("worker-connections"))
+                                        workerClass: setting("worker-class"), workerConnections: setting("worker-connections"),
+                                        keepAlive: setting("keep-alive"), requestLineLimit: setting("limit-request-line"),
+                                        requestFieldSizeLimit: setting("limit-request-field_size"))
 
         if let config = items.last("config") {
             if config.hasPrefix("python:") {

@@ -122,13 +122,15 @@ enum AppServerDefaults {
         case "gunicorn":
             return AppServerLimits(timeout: value("30"), gracefulTimeout: value("30"), workers: value("1"), threads: value("1"),
                                    workerClass: value("sync"), workerConnections: value("1000"),
-                                   notes: ["gunicorn's default worker count is $WEB_CONCURRENCY when that is set in its environment, else 1"])
+                                   notes: ["gunicorn's default worker count is $WEB_CONCURRENCY when that is set in its environment, else 1"],
+                                   keepAlive: value("2"), requestLineLimit: value("4094"), requestFieldSizeLimit: value("8190"))
         case "uwsgi":
             return AppServerLimits(workers: value("1"), threads: value("1"), workerClass: value("prefork"),
-                                   notes: ["uWSGI has no request timeout unless `harakiri` is set"])
+                                   notes: ["uWSGI has no request timeout unless `harakiri` is set"], bufferSize: value("4096"))
         case "uvicorn":
             return AppServerLimits(workers: value("1"), workerClass: value("asyncio"),
-                                   notes: ["uvicorn has no request timeout: a slow request runs until it ends or the proxy gives up (only --limit-concurrency bounds the load, with 503s)"])
+                                   notes: ["uvicorn has no request timeout: a slow request runs until it ends or the proxy gives up (only --limit-concurrency bounds the load, with 503s)"],
+                                   keepAlive: value("5"))
         default:
             return AppServerLimits()
         }

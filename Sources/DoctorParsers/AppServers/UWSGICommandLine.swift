@@ -27,6 +27,9 @@ enum UWSGICommandLine {
         AppServerOptions.spellings("harakiri", "-t", "--harakiri"),
         AppServerOptions.spellings("chdir", "--chdir"),
         AppServerOptions.spellings("emperor", "--emperor"),
+        // Also in `skipped`; these come first and win.
+        AppServerOptions.spellings("buffer-size", "-b", "--buffer-size"),
+        AppServerOptions.spellings("limit-post", "--limit-post"),
         // `-w` is uWSGI's --module; `--workers` is --processes. Also in `skipped`; these come first and win.
         AppServerOptions.spellings("processes", "-p", "--processes", "--workers"),
         AppServerOptions.spellings("threads", "--threads"),
@@ -80,7 +83,8 @@ enum UWSGICommandLine {
         func setting(_ name: String) -> AppServerSetting? {
             items.last(name).map { AppServerSetting(String(AppServerText.trim($0)), source: AppServerCommandLine.source) }
         }
-        result.limits = AppServerLimits(timeout: setting("harakiri"), workers: setting("processes"), threads: setting("threads"))
+        result.limits = AppServerLimits(timeout: setting("harakiri"), workers: setting("processes"), threads: setting("threads"),
+                                        bufferSize: setting("buffer-size"), postLimit: setting("limit-post"))
 
         for argument in iniArguments {
             var reference = iniReference(argument, previous: result.iniFiles.last?.path)

@@ -11,6 +11,7 @@ enum UvicornCommandLine {
         // Also in `skipped`; these come first and win.
         AppServerOptions.spellings("workers", "--workers"),
         AppServerOptions.spellings("limit-concurrency", "--limit-concurrency"),
+        AppServerOptions.spellings("timeout-keep-alive", "--timeout-keep-alive"),
         AppServerOptions.skipped(
             "--app-dir", "--env-file", "--log-config", "--log-level", "--workers", "--loop", "--http", "--ws",
             "--ws-max-size", "--ws-max-queue", "--ws-ping-interval", "--ws-ping-timeout", "--ws-per-message-deflate",
@@ -27,6 +28,7 @@ enum UvicornCommandLine {
         var result = ParsedAppServer(kind: "uvicorn", directory: workingDirectory)
         let source = AppServerCommandLine.source
         result.limits.workers = items.last("workers").map { AppServerSetting(String(AppServerText.trim($0)), source: source) }
+        result.limits.keepAlive = items.last("timeout-keep-alive").map { AppServerSetting(String(AppServerText.trim($0)), source: source) }
         if let limit = items.last("limit-concurrency") {
             result.limits.notes.append("--limit-concurrency \(limit): uvicorn answers 503 beyond that many connections and tasks")
         }
