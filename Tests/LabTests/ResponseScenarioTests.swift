@@ -184,6 +184,52 @@ extension LabTests {
             }
         }
 
+        /// `POST path` announcing a body of `bytes` through `target`, from inside the namespace:
+        /// sends the header only (nginx judges Content-Length before reading the body) and returns
+        /// the status line.
+        private func postAnnouncing(_ lab: Lab, _ target: Bind, path: String, bytes: Int) async throws -> String {
+            guard case let .tcp(host, port) = target else { throw LabError.usage("TCP only") }
+            let script = """
+            import socket, sys
+            s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+            s.sendall(("POST %s HTTP/1.1\\r\\nHost: lab.test\\r\\nContent-Type: application/octet-stream\\r\\n"
+                       "Content-Length: %s\\r\\nConnection: close\\r\\n\\r\\n" % (sys.argv[3], sys.argv[4])).encode())
+            data = b""
+            while b"\\r\\n" not in data:
+                chunk = s.recv(4096)
+                if not chunk: break
+                data += chunk
+            print(data.split(b"\\r\\n")[0].decode("latin-1"))
+            """
+            let output = try await lab.runInNamespace([lab.python, "-c", script, host, String(port), path, String(bytes)],
+                                                      timeout: .seconds(20))
+            return output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        @Test("a 2 MB upload over client_max_body_size 1m (default): nginx's own 413, ok (info: request-too-large, client-max-body-size)")
+        func bodyOverClientMaxBodySize() async throws {
+            try await withScenarioLab("resp-body-413", directory: scenarioDirectory("response-body-too-large")) { lab in
+                try await lab.startGunicorn(bind: bind, workers: 2)
+                let site = try await startNginx(lab, NginxSite(upstream: bind))
+                for _ in 0..<2 {
+                    let status = try await postAnnouncing(lab, site.listen, path: "/health/", bytes: 2_000_000)
+                    #expect(status.hasPrefix("HTTP/1.1 413"), "nginx answers 413 itself: \(status)")
+                }
+                let line = try await lab.waitForErrorLog(containingAll: ["client intended to send too large body: 2000000 bytes"])
+                #expect(line != nil, "error.log:\n\(lab.tail(lab.nginxErrorLog))")
+
+                let (run, report) = try await diagnoseReport(lab)
+                // Not a gateway failure: the status stays ok and the finding is info.
+                expectVerdict(run, report, status: "ok", layer: "none", check: nil)
+                let finding = try #require(report.finding("request-too-large"), "\(run)")
+                #expect(finding.severity == "info" && finding.layer == "proxy", "\(finding)")
+                #expect(cause(run, check: "request-too-large") == "client-max-body-size", "\(run)")
+                #expect(finding.summary.contains("2 requests") && finding.summary.contains("client_max_body_size 1m (default)")
+                        && finding.summary.contains("Not a 502"), "\(finding.summary)")
+                try await captureIfAsked(lab, "response-body-too-large")
+            }
+        }
+
         // MARK: Body cut mid-response
 
         @Test("a worker exiting mid-body (/cut/): truncated 200, warning, upstream, truncated-response")

@@ -7,18 +7,22 @@ import DoctorFacts
 ///   header block (every variable of the uwsgi packet: the request line, the query string
 ///   twice, every header and cookie), while nginx forwards request header lines of up to
 ///   `large_client_header_buffers` (default 4 × 8k). A request with a long URL or big cookies
-///   is dropped by uWSGI (`invalid request block size: 6543 (max 4096)...skip` in its log) and
-///   nginx logs `upstream prematurely closed connection` (502).
+///   is dropped by uWSGI (`invalid request block size: 12399 (max 4096)...skip` in its log) and
+///   nginx logs `recv() failed (104: Connection reset by peer)` or `upstream prematurely closed
+///   connection` while reading the response header (502).
 /// - `uwsgi-limit-post`: uWSGI's `limit-post` is below nginx's `client_max_body_size`: bodies
 ///   between the two reach uWSGI and are dropped there (a 502), not refused by nginx (a 413).
+/// - `client-max-body-size`: the access log shows 413s for a route: nginx refused bodies over
+///   `client_max_body_size` itself, before the app. Always **info**: not a 502, and a proxy
+///   refusing oversized uploads works as configured; the finding names the setting and its
+///   `file:line` so "uploads fail" is answered without guessing.
 ///
-/// A **warning** when nginx logged premature closes, resets or send failures for the address
-/// in the window (a line cut at 2048 bytes by a long request no longer names the upstream: it
-/// is tied to the route by its server name and request path), **info** (latent: the status stays ok) while nothing failed. gunicorn's request
-/// limits (`--limit-request-line` 4094, `--limit-request-field_size` 8190) are not reported:
-/// gunicorn answers 400 itself, which nginx passes on, never a 502. A body over
-/// `client_max_body_size` gets nginx's own **413** without reaching the app (the error log's
-/// `client intended to send too large body` line, the access log's 413).
+/// The uWSGI causes are a **warning** when nginx logged premature closes, resets or send
+/// failures for the address in the window (a line cut at 2048 bytes by a long request no
+/// longer names the upstream: it is tied to the route by its server name and request path),
+/// **info** while nothing failed (latent: the status stays ok). gunicorn's request limits
+/// (`--limit-request-line` 4094, `--limit-request-field_size` 8190) are not reported: gunicorn
+/// answers 400 itself, which nginx passes on, never a 502.
 public struct RequestTooLargeCheck: Check {
     public init() {}
 
@@ -44,6 +48,7 @@ public struct RequestTooLargeCheck: Check {
 
     public func run(_ facts: Facts) -> [Finding] {
         var findings: [Finding] = []
+        findings += bodyRefusedByNginx(facts)
         for use in facts.allTargets() {
             guard let app = facts.appServer(serving: use.endpoint), app.kind == "uwsgi",
                   let route = use.allRoutes.first,
@@ -102,6 +107,38 @@ public struct RequestTooLargeCheck: Check {
         ]
         return Finding(check: id, layer: layer, severity: severity, summary: summary, route: route.label,
                        evidence: evidence, fix: fix, cause: "uwsgi-buffer-size")
+    }
+
+    /// Routes whose access-log counts hold 413s: nginx's own answer to a body over client_max_body_size.
+    private func bodyRefusedByNginx(_ facts: Facts) -> [Finding] {
+        var findings: [Finding] = []
+        for route in facts.routes {
+            let windows = facts.accessLogs.compactMap { window in
+                window.routes.first { $0.route == route.label && $0.location == route.location }.map { (window, $0) }
+            }
+            let refused = windows.reduce(0) { $0 + $1.1.counts.count(413) }
+            guard refused > 0 else { continue }
+            let bodyMax = route.settings.clientMaxBodySize
+            let limitText = bodyMax.map(ResponseWording.settingText) ?? "1m (default)"
+            let summary = "nginx refused \(ResponseWording.requests(refused)) to \(route.label) with its own 413: the body was over "
+                + "client_max_body_size \(limitText). Not a 502: the request never reached the app"
+            var evidence = windows.map { window, counts in
+                Evidence(kind: .log, text: "\(counts.counts.count(413)) × 413 for \(route.label) in the access log window "
+                            + "(\(AccessLogCounts.describe(counts.counts.statuses)))",
+                         source: window.path)
+            }
+            if let bodyMax { evidence.append(ResponseWording.settingEvidence(bodyMax, note: "the largest request body nginx accepts here")) }
+            evidence.append(Evidence(kind: .command, text: "nginx logs each refusal as `client intended to send too large body: N bytes`",
+                                     source: "grep 'too large body' <nginx error log>"))
+            evidence.append(RouteWording.passEvidence(route))
+            let fix = [
+                "If bodies that big are legitimate (uploads), raise it for this location: client_max_body_size 20m; \(ResponseWording.placeText(bodyMax, route: route)), then nginx -t and reload",
+                "Then make sure the app accepts them too: uWSGI limit-post, Django DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB for form data) and the app server's timeouts for slow uploads",
+            ]
+            findings.append(Finding(check: id, layer: .proxy, severity: .info, summary: summary, route: route.label,
+                                    evidence: evidence, fix: fix, cause: "client-max-body-size"))
+        }
+        return findings
     }
 
     private func postLimit(_ use: TargetUse, route: Route, app: AppServer, events: [ProxyLogEvent], facts: Facts) -> Finding? {
