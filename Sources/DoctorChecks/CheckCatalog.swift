@@ -15,6 +15,7 @@ public enum CheckCatalog {
         CrashLoopCheck(),
         BacklogFullCheck(),
         OOMKilledCheck(),
+        PrematureCloseCheck(),
         DiskFullCheck(),
         MemoryPressureCheck(),
         UpstreamTimeoutCheck(),

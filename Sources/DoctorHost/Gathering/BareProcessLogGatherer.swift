@@ -55,15 +55,22 @@ struct BareProcessLogGatherer: Sendable {
             && isReachable(server, process: byPID[server.masterPID]) {
             let parsed = AppServerCommandLine.parse(server.cmdline, workingDirectory: server.workingDirectory)
             var failures: [StartupFailure] = []
+            // Its worker kills too: a bare gunicorn's --error-logfile is the only place its
+            // `WORKER TIMEOUT` and `was sent SIGKILL` lines are written.
+            var kills: [WorkerKill] = []
             for log in logs {
-                failures += classify(log, program: server.kind, appPackages: Self.appPackages(server.cmdline),
-                                     unavailable: &unavailable)
+                guard let window = window(log, unavailable: &unavailable) else { continue }
+                failures += AppServerLog.classify(lines: window.lines, source: log, firstLineNumber: window.firstLineNumber,
+                                                  program: server.kind, appPackages: Self.appPackages(server.cmdline))
+                kills += WorkerKillLog.parse(lines: window.lines, source: log, firstLineNumber: window.firstLineNumber)
             }
-            found.append(ManagedService(manager: "none", name: "pid \(server.masterPID)", state: "running",
+            var service = ManagedService(manager: "none", name: "pid \(server.masterPID)", state: "running",
                                          stateDetail: "a bare process: no supervisord program or systemd unit runs it",
                                          pid: server.masterPID, command: server.cmdline,
                                          binds: server.binds.isEmpty ? (parsed?.binds ?? []) : server.binds,
-                                         logFiles: logs, startupFailures: Self.sorted(failures), source: "process table"))
+                                         logFiles: logs, startupFailures: Self.sorted(failures), source: "process table")
+            service.kills = kills.sorted { ($0.time ?? .distantPast) < ($1.time ?? .distantPast) }
+            found.append(service)
         }
         let fromScripts = scriptStartedServers(alreadyRead: read, unavailable: &unavailable)
         found += fromScripts
@@ -262,13 +269,6 @@ struct BareProcessLogGatherer: Sendable {
             }
             return nil
         }
-    }
-
-    private func classify(_ path: String, program: String, appPackages: Set<String>,
-                          unavailable: inout [Unavailable]) -> [StartupFailure] {
-        guard let window = window(path, unavailable: &unavailable) else { return [] }
-        return AppServerLog.classify(lines: window.lines, source: path, firstLineNumber: window.firstLineNumber,
-                                     program: program, appPackages: appPackages)
     }
 
     private func read(_ path: String, into unavailable: inout [Unavailable]) -> String? {

@@ -12,8 +12,14 @@ import Foundation
 /// only the kernel's log can say whether the OOM killer sent it (`KernelOOMLog`), and the
 /// gatherer upgrades it when it can.
 ///
+/// A `WORKER TIMEOUT (pid:N)` that no SIGKILL for that pid follows is a worker the abort
+/// ended by itself: a sync worker in Python code gets `SystemExit` from the abort and Gunicorn
+/// answers the request 500 itself (nginx logs nothing). That is a `.workerTimeout` kill too,
+/// its line the TIMEOUT line (no `was sent SIGKILL` in it), so the request it cost is not lost.
+///
 /// uWSGI: `*** HARAKIRI ON WORKER N (pid: P, try: 1) ***` is its worker timeout; a worker
-/// `killed by signal 9` without a harakiri for its pid is `.signal`.
+/// `killed by signal 9` without a harakiri for its pid is `.signal`. uWSGI stamps its harakiri
+/// lines with `ctime` local time (`Sat Nov 21 10:57:47 2026 - *** HARAKIRI …`), read here.
 public enum WorkerKillLog {
     /// - Parameters:
     ///   - lines: the window's lines, oldest first.
@@ -22,6 +28,8 @@ public enum WorkerKillLog {
     public static func parse(lines: [Substring], source: String, firstLineNumber: Int?, times: [Date?]? = nil,
                              localZone: TimeZone = .current) -> [WorkerKill] {
         var timedOut = Set<Int>()
+        // Gunicorn TIMEOUT lines still waiting for their SIGKILL, by pid, in line order.
+        var pendingTimeouts: [(pid: Int, kill: WorkerKill)] = []
         var kills: [WorkerKill] = []
         for (offset, line) in lines.enumerated() {
             // Cheap rejection: every line this parser wants names a pid.
@@ -29,15 +37,18 @@ public enum WorkerKillLog {
             let location = firstLineNumber.map { "\(source):\($0 + offset)" } ?? source
             func time() -> Date? {
                 if let times, offset < times.count, let known = times[offset] { return known }
-                return LogTimestamp.parse(line, localZone: localZone)
+                return LogTimestamp.parse(line, localZone: localZone) ?? ctimeStamp(line, localZone: localZone)
             }
             if let pid = number(after: "WORKER TIMEOUT (pid:", in: line) {
                 timedOut.insert(pid)
+                pendingTimeouts.removeAll { $0.pid == pid }
+                pendingTimeouts.append((pid, WorkerKill(reason: .workerTimeout, pid: pid, line: trimmed(line), source: location, time: time())))
             } else if let pid = number(after: "HARAKIRI ON WORKER", in: line, thenAfter: "pid:") {
                 timedOut.insert(pid)
                 kills.append(WorkerKill(reason: .workerTimeout, pid: pid, line: trimmed(line), source: location, time: time()))
             } else if line.contains("was sent SIGKILL"), let pid = number(after: "Worker (pid:", in: line) {
                 let reason: WorkerKill.Reason = timedOut.remove(pid) != nil ? .workerTimeout : .signal
+                pendingTimeouts.removeAll { $0.pid == pid }
                 kills.append(WorkerKill(reason: reason, pid: pid, line: trimmed(line), source: location, time: time()))
             } else if line.contains("killed by signal 9"), let pid = number(after: "(pid:", in: line) {
                 // uWSGI: `DAMN ! worker 1 (pid: 4242) died, killed by signal 9 :( trying respawn ...`
@@ -46,7 +57,32 @@ public enum WorkerKillLog {
                 }
             }
         }
+        // Timeouts the abort ended without a SIGKILL, in their place by time (line order otherwise).
+        for pending in pendingTimeouts {
+            let at = kills.firstIndex { kill in
+                guard let time = kill.time, let pendingTime = pending.kill.time else { return false }
+                return time > pendingTime
+            } ?? kills.count
+            kills.insert(pending.kill, at: at)
+        }
         return kills
+    }
+
+    private static let weekdays: Set<String> = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// uWSGI's `ctime` stamp at the start of a line (`Sat Nov 21 10:57:47 2026`, the day
+    /// space-padded below 10), in the log's local zone.
+    static func ctimeStamp(_ line: Substring, localZone: TimeZone) -> Date? {
+        let words = line.prefix(40).split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
+        guard words.count >= 5, weekdays.contains(String(words[0])),
+              let month = months.firstIndex(of: String(words[1])),
+              let day = Int(words[2]), (1...31).contains(day), let year = Int(words[4]), year > 1970 else { return nil }
+        let clock = words[3].split(separator: ":")
+        guard clock.count == 3, let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2]) else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = localZone
+        return calendar.date(from: DateComponents(year: year, month: month + 1, day: day, hour: hour, minute: minute, second: second))
     }
 
     /// The decimal number after `marker` (spaces skipped), optionally after a second marker that follows it.

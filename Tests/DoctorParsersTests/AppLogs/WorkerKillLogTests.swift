@@ -32,7 +32,10 @@ struct WorkerKillLogTests {
             "[2026-11-21 10:14:59 +0000] [24] [CRITICAL] WORKER TIMEOUT (pid:31)",
             "[2026-11-21 10:15:00 +0000] [24] [ERROR] Worker (pid:30) was sent SIGKILL! Perhaps out of memory?",
         ]
-        let kills = WorkerKillLog.parse(lines: lines, source: "/var/log/gunicorn/error.log", firstLineNumber: 7)
+        let all = WorkerKillLog.parse(lines: lines, source: "/var/log/gunicorn/error.log", firstLineNumber: 7)
+        // pid 31's TIMEOUT with no SIGKILL after it is a timeout the abort ended (its own entry).
+        #expect(all.filter { $0.pid == 31 }.map(\.reason) == [.workerTimeout])
+        let kills = all.filter { $0.pid == 30 }
         #expect(kills.count == 1 && kills[0].reason == .signal && kills[0].source == "/var/log/gunicorn/error.log:8")
         #expect(kills[0].time == Date(timeIntervalSince1970: 1_795_256_100))
     }
