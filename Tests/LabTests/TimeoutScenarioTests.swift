@@ -118,6 +118,8 @@ extension LabTests {
                 let evidence = finding.evidence.map(\.all).joined(separator: "\n")
                 #expect(evidence.contains("CPU"), "the (2 × cores) + 1 hint: \(evidence)")
                 #expect(evidence.contains("read timeouts per minute"), "\(evidence)")
+                // The request rate from nginx's access log: the burst is the busiest minute.
+                #expect(evidence.contains("access log: busiest minute"), "\(evidence)")
                 // The 504s are also upstream-timeout findings, explained by the saturation.
                 #expect(report.finding("upstream-timeout") != nil, "\(run)")
                 #expect(report.finding("backlog-full") == nil, "\(run)")

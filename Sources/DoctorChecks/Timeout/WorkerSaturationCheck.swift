@@ -65,6 +65,7 @@ public struct WorkerSaturationCheck: Check {
         if let perMinute = Self.perMinuteText(events, facts: facts) {
             evidence.append(Evidence(kind: .log, text: "read timeouts per minute: \(perMinute)", source: last.source))
         }
+        if let rate = Self.requestRateEvidence(route: route, peakTime: peak.first.time, facts: facts) { evidence.append(rate) }
         evidence.append(race.nginxEvidence)
         if let requests = TimeoutText.requestsText(events) {
             evidence.append(Evidence(kind: .log, text: "timed out (504): \(requests)", source: last.source))
@@ -122,6 +123,38 @@ public struct WorkerSaturationCheck: Check {
             if count > (best?.count ?? 0) { best = (count, timed[start]) }
         }
         return best
+    }
+
+    /// The request rate around the failures from the route's access log (its per-minute
+    /// series): the busiest minute, the median, and whether the timeouts fall in the busiest one.
+    static func requestRateEvidence(route: Route, peakTime: Date?, facts: Facts) -> Evidence? {
+        let paths = Set(route.settings.accessLogs.compactMap(\.args.first))
+        let windows = facts.accessLogs.filter { paths.contains($0.path) }
+        guard let log = windows.first ?? (facts.accessLogs.count == 1 ? facts.accessLogs.first : nil),
+              let busiest = log.minutes.max(by: { $0.requests < $1.requests }) else { return nil }
+        let sorted = log.minutes.map(\.requests).sorted()
+        let median = sorted[sorted.count / 2]
+        var text = "access log: busiest minute \(utcClock(busiest.start)) with \(busiest.requests) request\(busiest.requests == 1 ? "" : "s") "
+            + "(\(busiest.gatewayErrors) answered 502/504), median \(median) per minute over \(log.minutes.count) minute\(log.minutes.count == 1 ? "" : "s") with requests"
+        if let peakTime {
+            let peakMinute = floor(peakTime.timeIntervalSince1970 / 60)
+            let failing = log.minutes.first { floor($0.start.timeIntervalSince1970 / 60) == peakMinute }
+            if let failing, failing.start == busiest.start {
+                text += "; the timeouts fall in that busiest minute"
+            } else if let failing {
+                text += "; the timeouts' minute \(utcClock(failing.start)) had \(failing.requests)"
+            }
+        }
+        if let slowest = busiest.maxRequestTime { text += "; slowest request that minute \(String(format: "%.1f", slowest)) s" }
+        return Evidence(kind: .log, text: text, source: log.source.map { "\(log.path) (access_log at \($0))" } ?? log.path)
+    }
+
+    /// `11:07 UTC`.
+    static func utcClock(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
+        let parts = calendar.dateComponents([.hour, .minute], from: date)
+        return String(format: "%02d:%02d UTC", parts.hour ?? 0, parts.minute ?? 0)
     }
 
     /// `11:42 12, 11:43 1`: timeouts per minute on the log's clock, the busiest first (at most 5).
