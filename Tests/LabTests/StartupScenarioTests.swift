@@ -128,11 +128,16 @@ extension LabTests {
 
         // MARK: Boot crashes
 
+        /// `startsecs=` for programs that must end FATAL: a failing boot that outlives
+        /// startsecs counts as started and is restarted forever. Under a second when idle,
+        /// over supervisord's usual 2 s on a loaded CI machine.
+        private static let failingStartsecs = 10
+
         @Test("DJANGO_SECRET_KEY missing from the program's environment: critical, startup, app-startup-crash")
         func missingSecretKey() async throws {
             try await withScenarioLab("start-no-secret", directory: scenarioDirectory("startup-missing-secret-key")) { lab in
                 try await lab.startSupervisord(programs: [
-                    lab.gunicornProgram(name: app, bind: bind, environment: ["DJANGO_SECRET_KEY": nil]),
+                    lab.gunicornProgram(name: app, bind: bind, environment: ["DJANGO_SECRET_KEY": nil], startsecs: Self.failingStartsecs),
                 ])
                 #expect(!lab.tail(lab.supervisordConfigPath, lines: 200).contains("DJANGO_SECRET_KEY"))
                 try await expectGaveUp(lab)
@@ -149,7 +154,8 @@ extension LabTests {
         func badSettingsModule() async throws {
             try await withScenarioLab("start-bad-settings", directory: scenarioDirectory("startup-bad-settings-module")) { lab in
                 try await lab.startSupervisord(programs: [
-                    lab.gunicornProgram(name: app, bind: bind, environment: ["DJANGO_SETTINGS_MODULE": "labsite.settingz"]),
+                    lab.gunicornProgram(name: app, bind: bind, environment: ["DJANGO_SETTINGS_MODULE": "labsite.settingz"],
+                                        startsecs: Self.failingStartsecs),
                 ])
                 try await expectGaveUp(lab)
                 try await expectProgramLog(lab, ["ModuleNotFoundError: No module named 'labsite.settingz'"])
@@ -164,7 +170,8 @@ extension LabTests {
         @Test("gunicorn labsite.wsgi:app (no such attribute): critical, startup, app-startup-crash (missing-attribute)")
         func missingAttribute() async throws {
             try await withScenarioLab("start-no-attr", directory: scenarioDirectory("startup-missing-attribute")) { lab in
-                try await lab.startSupervisord(programs: [lab.gunicornProgram(name: app, bind: bind, app: "labsite.wsgi:app")])
+                try await lab.startSupervisord(programs: [lab.gunicornProgram(name: app, bind: bind, app: "labsite.wsgi:app",
+                                                                           startsecs: Self.failingStartsecs)])
                 try await expectGaveUp(lab)
                 try await expectProgramLog(lab, ["Failed to find attribute 'app' in 'labsite.wsgi'."])
                 let site = try await startNginx(lab)
