@@ -230,6 +230,57 @@ extension LabTests {
             }
         }
 
+        @Test("proxy_pass https:// to gunicorn speaking plain HTTP: 502, critical, route, invalid-upstream-response (tls-to-plain-port)")
+        func tlsToPlainPort() async throws {
+            try await withScenarioLab("resp-tls-plain", directory: scenarioDirectory("response-tls-to-plain-port")) { lab in
+                try await lab.startGunicorn(bind: bind, workers: 2)
+                let site = try await startNginx(lab, NginxSite(upstream: bind, proxyPassTarget: "https://127.0.0.1:8000"))
+                let results = try await lab.generateTraffic(site.listen, path: "/health/", count: 3)
+                #expect(results.allSatisfy { $0.status == 502 }, "\(results)\n\(lab.logs())")
+                let line = try await lab.waitForErrorLog(containingAll: ["SSL_do_handshake() failed", "wrong version number", "while SSL handshaking to upstream"])
+                #expect(line != nil, "error.log:\n\(lab.tail(lab.nginxErrorLog))")
+
+                let (run, report) = try await diagnoseReport(lab)
+                expectVerdict(run, report, status: "critical", layer: "route", check: "invalid-upstream-response")
+                #expect(cause(run, check: "invalid-upstream-response") == "tls-to-plain-port", "\(run)")
+                let finding = try #require(report.finding("invalid-upstream-response"), "\(run)")
+                #expect(finding.fix.contains { $0.contains("proxy_pass http://127.0.0.1:8000") }, "\(finding.fix)")
+                try await captureIfAsked(lab, "response-tls-to-plain-port")
+            }
+        }
+
+        @Test("proxy_pass http:// to a listener that answers in another protocol (a redis-like error line): critical, route, invalid-upstream-response (not-http)")
+        func notHTTPListener() async throws {
+            try await withScenarioLab("resp-not-http", directory: scenarioDirectory("response-not-http")) { lab in
+                // Reads the request, answers one line the way redis does, closes.
+                let script = """
+                import socket, sys
+                s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
+                while True:
+                    c, _ = s.accept()
+                    try:
+                        c.settimeout(5); c.recv(65536); c.sendall(b"-ERR unknown command 'GET', with args beginning with: '/health/'\\r\\n")
+                    except OSError:
+                        pass
+                    c.close()
+                """
+                let listener = try lab.startProcess(name: "not-http", [lab.python, "-c", script, "8000"])
+                try await lab.waitUntilListening(bind, timeout: .seconds(20), process: listener)
+                let site = try await startNginx(lab, NginxSite(upstream: bind))
+                let answer = try await lab.httpGet(site.listen, path: "/health/")
+                #expect(answer.status == nil && (answer.statusLine ?? "").hasPrefix("-ERR unknown command"),
+                        "nginx relays the bytes as an HTTP/0.9 answer: \(answer)")
+                let line = try await lab.waitForErrorLog(containingAll: ["upstream sent no valid HTTP/1.0 header while reading response header from upstream"])
+                #expect(line != nil, "error.log:\n\(lab.tail(lab.nginxErrorLog))")
+
+                let (run, report) = try await diagnoseReport(lab)
+                expectVerdict(run, report, status: "critical", layer: "route", check: "invalid-upstream-response")
+                #expect(cause(run, check: "invalid-upstream-response") == "not-http", "\(run)")
+                try await captureIfAsked(lab, "response-not-http")
+            }
+        }
+
         // MARK: Body cut mid-response
 
         @Test("a worker exiting mid-body (/cut/): truncated 200, warning, upstream, truncated-response")

@@ -192,11 +192,12 @@ public struct InvalidUpstreamResponseCheck: Check {
                    + "(the header nginx quotes in the log line is the bad one: a missing colon, a space in the name, a bare CR/LF from the app)",
                    "Fix the code that writes that header in the app (or its middleware); nginx's ignore_invalid_headers does not apply to upstream responses"]
         }
-        let failing = ResponseWording.proxyFailsNow(route, facts: facts)
+        let failing = ResponseWording.proxyBrokenNow(route, facts: facts)
         let timeline = FailureTimeline(failingNow: failing != nil, events: group.events, recovered: false,
                                        nowNote: nil, gatheredAt: facts.gatheredAt)
         let count = RouteWording.windowCount(group.events, facts: facts)
-        var summary = "\(what): \(ResponseWording.requests(count)) through \(route.label) got nginx's 502"
+        let outcome = cause == "not-http" ? "got no HTTP answer (nginx relays the raw bytes; its access log shows status 009)" : "got nginx's 502"
+        var summary = "\(what): \(ResponseWording.requests(count)) through \(route.label) \(outcome)"
         if !timeline.failingNow, let clock = timeline.lastClock { summary += "; last logged \(clock)" }
         var evidence = RouteWording.logEvidence(group.events, facts: facts)
         evidence.append(RouteWording.passEvidence(route))

@@ -138,6 +138,15 @@ enum ResponseWording {
         return probe
     }
 
+    /// The probe through the proxy got no usable answer now: a gateway error (502/504), or a
+    /// reply that is not HTTP at all (nginx relays a non-HTTP upstream's bytes as HTTP/0.9).
+    static func proxyBrokenNow(_ route: Route, facts: Facts) -> ProbeResult? {
+        if let probe = proxyFailsNow(route, facts: facts) { return probe }
+        guard let probe = facts.proxyProbe(for: route), case let .failed(failure) = probe.outcome,
+              failure == .notHTTP || failure == .closedEarly else { return nil }
+        return probe
+    }
+
     /// The probe through the proxy failed now on a path the log lines name for this failure:
     /// the failure is not limited to a few requests.
     static func probeHitsLoggedPath(_ group: RouteEvents, facts: Facts) -> ProbeResult? {
