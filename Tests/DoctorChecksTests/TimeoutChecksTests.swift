@@ -27,6 +27,19 @@ import Testing
         #expect(gunicorn.timeoutSeconds == 2)
     }
 
+    @Test func aSupervisedCommandLineIsCitedAtItsProgramLine() async throws {
+        let facts = try await facts("supervised-worker-timeout")
+        let gunicorn = try #require(facts.appServers.first { $0.kind == "gunicorn" })
+        let timeout = try #require(gunicorn.limits.timeout)
+        let location = try #require(facts.commandLineLocation(of: gunicorn), "\(facts.services.map(\.name))")
+        #expect(location.contains("supervisord.conf:") || location.contains(".conf:"), "\(location)")
+        #expect(TimeoutText.settingSource(timeout, app: gunicorn, facts: facts) == "\(location) (its command line)")
+        // A bare process (the timeout captures) is cited by ps.
+        let bare = try await self.facts("timeout-slow-view")
+        let app = try #require(bare.appServers.first)
+        #expect(TimeoutText.settingSource(try #require(app.limits.timeout), app: app, facts: bare) == "ps -o args= -p \(app.masterPID)")
+    }
+
     @Test func cpusOnlineIsRecordedWithTheSnapshot() async throws {
         let facts = try await facts("timeout-worker-saturation")
         let gunicorn = try #require(facts.appServers.first { $0.kind == "gunicorn" })

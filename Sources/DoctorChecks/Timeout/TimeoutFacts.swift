@@ -66,12 +66,15 @@ enum TimeoutText {
         value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
     }
 
-    /// The app server's own settings a person can check: `ps` for the command line, else the config line.
-    static func settingSource(_ setting: AppServerSetting, app: AppServer) -> String {
+    /// The app server's own settings a person can check and change: for the command line, the
+    /// `ExecStart=`/`command=` line of the service that runs it (else `ps`); else the config line.
+    static func settingSource(_ setting: AppServerSetting, app: AppServer, facts: Facts) -> String {
         switch setting.source {
-        case AppServerCommandLine.source: "ps -o args= -p \(app.masterPID)"
-        case AppServerSetting.defaultSource: "\(app.kind)'s built-in default (not set in its command line or config file)"
-        default: setting.source
+        case AppServerCommandLine.source:
+            if let location = facts.commandLineLocation(of: app) { return "\(location) (its command line)" }
+            return "ps -o args= -p \(app.masterPID)"
+        case AppServerSetting.defaultSource: return "\(app.kind)'s built-in default (not set in its command line or config file)"
+        default: return setting.source
         }
     }
 
@@ -82,6 +85,15 @@ enum TimeoutText {
         case "daphne": "--http-timeout"
         default: "--timeout"
         }
+    }
+}
+
+extension Facts {
+    /// Where the app server's command line is written: the `ExecStart=` or `command=` line of
+    /// the systemd unit or supervisord program whose main process it is; `nil` for a bare process.
+    func commandLineLocation(of app: AppServer) -> String? {
+        guard let service = services.first(where: { $0.pid == app.masterPID }), service.manager != "none" else { return nil }
+        return service.definition?.executable?.location ?? service.source
     }
 }
 

@@ -46,7 +46,7 @@ public struct UpstreamTimeoutCheck: Check {
     private func check(_ use: TargetUse, facts: Facts) -> Finding? {
         let events = facts.failureEvents([.readTimeout], at: use.endpoint)
         guard let last = events.last, let route = use.route(for: last) ?? use.firstRoute else { return nil }
-        let race = TimeoutRace(route: route, app: facts.appServer(serving: use.endpoint))
+        let race = TimeoutRace(route: route, app: facts.appServer(serving: use.endpoint), facts: facts)
         let count = RouteWording.windowCount(events, facts: facts)
         let clock = LogClock.text(for: last, gatheredAt: facts.gatheredAt)
         let requests = TimeoutText.requestsText(events)
@@ -87,6 +87,7 @@ public struct UpstreamTimeoutCheck: Check {
 struct TimeoutRace {
     let route: Route
     let app: AppServer?
+    let facts: Facts
 
     var nginxSetting: RouteSetting? { route.settings.readTimeout }
     /// `proxy_read_timeout`, `uwsgi_read_timeout`, …
@@ -138,7 +139,7 @@ struct TimeoutRace {
             : "only a heartbeat with this worker class: it never ends a slow request"
         return Evidence(kind: .process,
                         text: "\(app.label): \(name) \(timeout.value)\(timeout.isDefault ? " (default)" : "")\(workerClass): \(effect)",
-                        source: TimeoutText.settingSource(timeout, app: app))
+                        source: TimeoutText.settingSource(timeout, app: app, facts: facts))
     }
 
     /// `, while gunicorn's --timeout 30 (default) would let the worker run on: nginx gives up first`.

@@ -48,7 +48,7 @@ public struct WorkerSaturationCheck: Check {
         let limits = app.limits
         let running = app.workerPIDs.isEmpty ? nil : app.workerPIDs.count
         guard let capacity = limits.concurrency(runningWorkers: running) else { return nil }
-        let race = TimeoutRace(route: route, app: app)
+        let race = TimeoutRace(route: route, app: app, facts: facts)
         guard let peak = Self.peakInFlight(events, window: race.nginxSeconds), peak.count > capacity else { return nil }
 
         let workers = running ?? limits.workers?.intValue ?? 1
@@ -89,7 +89,9 @@ public struct WorkerSaturationCheck: Check {
         let workersSetting = limits.workers
         let workersAt = workersSetting.map { setting -> String in
             if setting.isDefault { return "not set, default \(setting.value)" }
-            if setting.source == AppServerCommandLine.source { return "\(setting.value) on its command line" }
+            if setting.source == AppServerCommandLine.source {
+                return "\(setting.value) on its command line" + (facts.commandLineLocation(of: app).map { " at \($0)" } ?? "")
+            }
             return "\(setting.value) at \(setting.source)"
         } ?? "unknown"
         switch app.kind {
