@@ -34,8 +34,8 @@ extension LabTests {
         }
 
         /// supervisord running gunicorn from `current`, RUNNING and healthy on `bind`.
-        private func startSupervisedApp(_ lab: Lab, _ tree: LabReleaseTree, bind: Bind) async throws -> pid_t {
-            try await lab.startSupervisord(programs: [lab.releaseGunicornProgram(tree, name: app, bind: bind)])
+        private func startSupervisedApp(_ lab: Lab, _ tree: LabReleaseTree, bind: Bind, startsecs: Int = 2) async throws -> pid_t {
+            try await lab.startSupervisord(programs: [lab.releaseGunicornProgram(tree, name: app, bind: bind, startsecs: startsecs)])
             let status = try await lab.waitForProgramState(app, states: ["RUNNING"])
             #expect(status.state == "RUNNING", "\(status)\n\(lab.tail(lab.programStderrLog(app)))")
             try await lab.waitUntilHealthy(bind)
@@ -75,7 +75,9 @@ extension LabTests {
             try await withScenarioLab("rel-partial", directory: scenarioDirectory("release-partial")) { lab in
                 let tree = try lab.makeReleaseTree([LabRelease(id: "1"), LabRelease(id: "2", missing: ["labsite/wsgi.py"])],
                                                    current: "1")
-                _ = try await startSupervisedApp(lab, tree, bind: bind)
+                // startsecs=10: the restart must end FATAL; a slow failing boot on a loaded
+                // machine outlives startsecs=2 and is restarted forever.
+                _ = try await startSupervisedApp(lab, tree, bind: bind, startsecs: 10)
                 let site = try await startNginx(lab, upstream: bind)
                 try await traffic(lab, site, expect: 200)
 

@@ -132,7 +132,9 @@ extension LabTests {
         func settingsModuleMissingCrash() async throws {
             try await withScenarioLab("svc-settingz", directory: scenarioDirectory("service-settings-module-crash")) { lab in
                 try await lab.startSupervisord(programs: [
-                    lab.gunicornProgram(name: app, bind: bind, environment: ["DJANGO_SETTINGS_MODULE": "labsite.settingz"]),
+                    // startsecs=10: a slow failing boot on a loaded machine must still end FATAL.
+                    lab.gunicornProgram(name: app, bind: bind, environment: ["DJANGO_SETTINGS_MODULE": "labsite.settingz"],
+                                        startsecs: 10),
                 ])
                 try await expectFatal(lab)
                 let line = try await lab.waitForLogLine(lab.programStderrLog(app), containingAll: ["No module named 'labsite.settingz'"])
