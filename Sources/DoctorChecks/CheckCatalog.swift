@@ -40,6 +40,9 @@ public enum CheckCatalog {
         ReleaseNotRestartedCheck(),
         ReleaseVenvStaleCheck(),
         ReleaseSocketStaleCheck(),
+        ProxyGenerated502Check(),
+        AppReturned5xxCheck(),
+        FailuresOnSomeRoutesCheck(),
     ]
 
     /// The check with this id, if any.

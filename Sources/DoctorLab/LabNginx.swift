@@ -32,6 +32,13 @@ public struct NginxSite: Sendable {
     /// With `useUpstreamBlock`: directives after the `server` lines of `upstream app { … }`
     /// (`keepalive 8;`, `keepalive_timeout 60s;`), written as given.
     public var upstreamDirectives: [String]
+    /// The access log's format name: `nil` for the lab's format (with `$upstream_status`),
+    /// `combined` for nginx's default (no upstream variables), or a `log_format` defined
+    /// in `httpDirectives`.
+    public var accessLogFormat: String? = nil
+    /// `log_format` directives written before the `access_log` (nginx needs a format
+    /// defined before a log names it), each complete with its `;`.
+    public var logFormats: [String] = []
 
     public init(upstream: Bind, listenAddress: String = "127.0.0.1", listenPort: Int = 8080,
                 serverName: String = "lab.test", useUpstreamBlock: Bool = false,
@@ -109,7 +116,7 @@ extension Lab {
             log_format lab '$remote_addr - [$time_local] "$request" $status $body_bytes_sent '
                            'host=$host upstream=$upstream_addr upstream_status=$upstream_status '
                            'upstream_time=$upstream_response_time request_time=$request_time';
-            access_log \(nginxAccessLog) lab;
+        \(lines(site.logFormats, indent: "    "))    access_log \(nginxAccessLog) \(site.accessLogFormat ?? "lab");
 
             client_body_temp_path \(tmpDirectory)/client_body;
             proxy_temp_path \(tmpDirectory)/proxy;
