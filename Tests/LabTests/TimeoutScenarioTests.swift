@@ -90,6 +90,31 @@ extension LabTests {
             }
         }
 
+        @Test("a 3 s view behind uvicorn and proxy_read_timeout 1s: 504, warning, capacity, upstream-timeout (uvicorn has no request timeout)")
+        func uvicornSlowView() async throws {
+            try await withScenarioLab("timeout-uvicorn", directory: scenarioDirectory("timeout-uvicorn-slow-view")) { lab in
+                try await lab.startUvicorn(bind: bind)
+                let site = try await startNginx(lab, readTimeout: "1s")
+                let slow = try await lab.httpGet(site.listen, path: "/slow/?s=3", timeout: .seconds(10))
+                #expect(slow.status == 504, "through nginx: \(slow)\n\(lab.logs())")
+                let line = try await lab.waitForErrorLog(containingAll: readTimeoutLine + ["GET /slow/?s=3"])
+                #expect(line != nil, "\(lab.tail(lab.nginxErrorLog))")
+                try await Task.sleep(for: .seconds(2.5))
+
+                let (run, report) = try await diagnoseReport(lab)
+                expectVerdict(run, report, status: "warning", layer: "capacity", check: "upstream-timeout")
+                #expect(cause(run, check: "upstream-timeout") == "no-app-timeout", "\(run)")
+                let finding = try #require(report.finding("upstream-timeout"), "\(run)")
+                #expect(finding.summary.contains("uvicorn itself never ends a slow request"), "\(finding.summary)")
+                let evidence = finding.evidence.map(\.all).joined(separator: "\n")
+                #expect(evidence.contains("uvicorn has no request timeout"), "\(evidence)")
+                #expect(evidence.contains(try readTimeoutSource(lab)), "\(evidence)")
+                // Async workers have no worker-count bound to judge.
+                #expect(report.finding("worker-saturation") == nil, "\(run)")
+                try await captureIfAsked(lab, "timeout-uvicorn-slow-view")
+            }
+        }
+
         @Test("one sync worker and 12 concurrent 1 s requests behind proxy_read_timeout 2s: 504s under load, warning, capacity, worker-saturation")
         func oneWorkerSaturated() async throws {
             try await withScenarioLab("timeout-saturated", directory: scenarioDirectory("timeout-worker-saturation")) { lab in
