@@ -115,6 +115,12 @@ struct ResponseChecksTests {
         #expect(finding.fix.contains { $0.contains("proxy_set_header Connection \"\";") && !$0.contains("proxy_http_version") }, "\(finding.fix)")
     }
 
+    @Test func connectionKeepAliveIsNotAClose() throws {
+        let route = Self.groupRoute([Self.setting("proxy_http_version", ["1.1"], line: 14),
+                                     Self.setting("proxy_set_header", ["Connection", "keep-alive"], line: 15)])
+        #expect(KeepaliveMismatchCheck().run(Self.facts(routes: [route], events: [])).isEmpty)
+    }
+
     @Test func aConnectionHeaderFromAVariableIsNotJudged() throws {
         let route = Self.groupRoute([Self.setting("proxy_http_version", ["1.1"], line: 14),
                                      Self.setting("proxy_set_header", ["Connection", "$connection_upgrade"], line: 15)])

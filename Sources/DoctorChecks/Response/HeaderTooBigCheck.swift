@@ -68,8 +68,11 @@ public struct HeaderTooBigCheck: Check {
         let path = paths.first ?? "/"
         let bufferName = buffer?.name ?? "\(module)_buffer_size"
         let buffersName = buffers?.name ?? "\(module)_buffers"
+        let measure = module == "proxy"
+            ? "See how big the header is, straight from the app: curl -s -D - -o /dev/null \(Self.curlTarget(group.endpoint, path: path)) | wc -c "
+            : "See which response header is big (the app speaks \(module) there, not HTTP: use the app's own test client or logs for \(path)) "
         var fix: [String] = [
-            "See how big the header is, straight from the app: curl -s -D - -o /dev/null \(Self.curlTarget(group.endpoint, path: path)) | wc -c "
+            measure
                 + "(and which header: large Set-Cookie values, session data kept in cookies, long Content-Security-Policy or Link headers come from the app; shrink them there first)",
             "Or give nginx a bigger header buffer \(ResponseWording.placeText(buffer, route: route)): \(bufferName) \(size); "
                 + (module == "grpc" ? "" : "\(buffersName) 8 \(size); ")

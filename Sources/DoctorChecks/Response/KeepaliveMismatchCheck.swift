@@ -70,8 +70,10 @@ public struct KeepaliveMismatchCheck: Check {
         let connection = settings.header("Connection")
         let oldHTTP = (version?.args.first ?? "1.0") == "1.0"
         let connectionValue = connection.map { $0.args.dropFirst().joined(separator: " ") } ?? "close"
-        // A variable (`$connection_upgrade`) is decided per request: not judged.
-        let closes = !connectionValue.isEmpty && !connectionValue.contains("$")
+        // Only `close` ends the connection (`keep-alive`, `upgrade` do not); a variable
+        // (`$connection_upgrade`) is decided per request and not judged.
+        let closes = !connectionValue.contains("$") && connectionValue.lowercased().split(separator: ",")
+            .contains { $0.trimmingCharacters(in: .whitespaces) == "close" }
         guard oldHTTP || closes else { return nil }
 
         var missing: [String] = []
