@@ -99,6 +99,31 @@ struct ResponseChecksTests {
         #expect(TruncatedResponseCheck().run(Self.facts(routes: [root], events: [beforeHeader])).isEmpty)
     }
 
+    @Test func aWorkerKilledWhileSendingTheBodyIsNamed() throws {
+        let root = Self.route("/", line: 12)
+        let cut = try Self.event("upstream prematurely closed connection while reading upstream", request: "GET /export.csv HTTP/1.1", number: 1)
+        let at = try #require(cut.time)
+        let gunicorn = AppServer(kind: "gunicorn", masterPID: 412, workerPIDs: [415],
+                                 binds: [AppServerBind(endpoint: Self.app, raw: "127.0.0.1:8000", source: "command line")],
+                                 cmdline: ["gunicorn", "--bind", "127.0.0.1:8000", "app.wsgi"])
+        var service = ManagedService(manager: "supervisord", name: "app", state: "RUNNING", pid: 412,
+                                     binds: [AppServerBind(endpoint: Self.app, raw: "127.0.0.1:8000", source: "command line")])
+        service.kills = [WorkerKill(reason: .workerTimeout, pid: 415,
+                                    line: "[2026-11-21 11:10:52 +0000] [412] [ERROR] Worker (pid:415) was sent SIGKILL! Perhaps out of memory?",
+                                    source: "/var/log/supervisor/app.err.log:40", time: at.addingTimeInterval(1))]
+        var facts = Self.facts(routes: [root], events: [cut], apps: [gunicorn])
+        facts.services = [service]
+        let finding = try #require(TruncatedResponseCheck().run(facts).first)
+        #expect(finding.summary.contains("killed by gunicorn's worker timeout while sending it"), "\(finding.summary)")
+        #expect(finding.evidence.contains { $0.source == "/var/log/supervisor/app.err.log:40" })
+
+        // A kill a minute away is another request's.
+        service.kills[0].time = at.addingTimeInterval(60)
+        facts.services = [service]
+        let alone = try #require(TruncatedResponseCheck().run(facts).first)
+        #expect(!alone.summary.contains("killed"), "\(alone.summary)")
+    }
+
     // MARK: keepalive-mismatch
 
     static func groupRoute(_ settings: [RouteSetting]) -> Route {

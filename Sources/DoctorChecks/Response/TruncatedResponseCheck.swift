@@ -46,11 +46,30 @@ public struct TruncatedResponseCheck: Check {
         let timeline = FailureTimeline(failingNow: false, events: group.events, recovered: false, nowNote: nil,
                                        gatheredAt: facts.gatheredAt)
         let app = facts.appServer(serving: group.endpoint)
+        // The worker deaths that premature-close pairs with closes before the header explain
+        // closes mid-body just as well (a sync worker killed by --timeout while streaming).
+        let kills = facts.services.filter { service in
+            service.binds.contains { $0.endpoint.map { Facts.listener($0, accepts: group.endpoint) } ?? false }
+                || (app != nil && service.pid == app?.masterPID)
+        }.flatMap(\.kills).filter { !WorkerDeathCorrelation.isAbortedTimeout($0) }
+        let paired = WorkerDeathCorrelation.pair(group.events, kills: kills, kernel: facts.kernelOOMKills, program: app?.kind)
+            .filter { $0.kill != nil }
         var summary = "\(group.endpoint) closed the connection mid-body on \(ResponseWording.requests(count)) through \(route.label)"
             + "\(ResponseWording.pathsText(paths)): the clients got the app's status (not a 502) with a truncated body"
+        if let cause = paired.last?.cause {
+            switch cause {
+            case .workerTimeout: summary += "; the worker was killed by \(app?.kind ?? "the app server")'s worker timeout while sending it"
+            case .outOfMemory: summary += "; the worker was killed by the OOM killer while sending it"
+            case .killedBySignal: summary += "; the worker was killed by a signal (SIGKILL) while sending it"
+            case .unexplained, .workerTimeout500: break
+            }
+        }
         if let clock = timeline.lastClock { summary += "; last logged \(clock)" }
 
         var evidence = RouteWording.logEvidence(group.events, facts: facts)
+        for pair in paired.suffix(2) {
+            if let kill = pair.kill { evidence.append(Evidence(kind: .log, text: kill.line, source: kill.source)) }
+        }
         evidence.append(RouteWording.passEvidence(route))
         if let app {
             var text = "\(app.label) serves \(group.endpoint)"
