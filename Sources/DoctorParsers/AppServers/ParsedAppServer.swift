@@ -53,6 +53,9 @@ public struct ParsedAppServer: Hashable, Sendable {
     /// defaults (`AppServerDefaults.limits`).
     public var effectiveLimits: AppServerLimits {
         var result = limits.filled(from: configLimits).filled(from: AppServerDefaults.limits(kind: kind))
+        // The defaults' notes only hold while the default does.
+        if result.workers?.isDefault == false { result.notes.removeAll { $0.contains("WEB_CONCURRENCY") } }
+        if result.timeout != nil { result.notes.removeAll { $0.contains("unless `harakiri` is set") } }
         // gunicorn switches the default sync class to gthread when --threads is above 1 (gunicorn/config.py).
         if kind == "gunicorn", result.workerClass?.isDefault == true, (result.threads?.intValue ?? 1) > 1 {
             result.workerClass = AppServerSetting("gthread", source: AppServerSetting.defaultSource)
@@ -129,7 +132,8 @@ enum AppServerDefaults {
                                    notes: ["uWSGI has no request timeout unless `harakiri` is set"], bufferSize: value("4096"))
         case "uvicorn":
             return AppServerLimits(workers: value("1"), workerClass: value("asyncio"),
-                                   notes: ["uvicorn has no request timeout: a slow request runs until it ends or the proxy gives up (only --limit-concurrency bounds the load, with 503s)"],
+                                   notes: ["uvicorn's default worker count is $WEB_CONCURRENCY when that is set in its environment, else 1",
+                                           "uvicorn has no request timeout: a slow request runs until it ends or the proxy gives up (only --limit-concurrency bounds the load, with 503s)"],
                                    keepAlive: value("5"))
         default:
             return AppServerLimits()

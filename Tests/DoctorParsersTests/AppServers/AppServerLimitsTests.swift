@@ -24,16 +24,18 @@ struct AppServerLimitsTests {
         #expect(limits.gracefulTimeout?.isDefault == true)
         #expect(limits.timeoutEndsSlowRequests)
         #expect(limits.concurrency() == 2)
+        #expect(!limits.notes.contains { $0.contains("WEB_CONCURRENCY") }, "--workers is given: \(limits.notes)")
         // The existing field still holds the number.
         #expect(parsed.timeoutSeconds == 2)
     }
 
     @Test func gunicornDefaultsWhenNothingIsSet() throws {
-        let parsed = try parse("gunicorn --workers 2 --bind 127.0.0.1:8101 labsite.wsgi:application")
+        let parsed = try parse("gunicorn --bind 127.0.0.1:8101 labsite.wsgi:application")
         let limits = parsed.applying(configBinds: [], timeoutSeconds: nil).effectiveLimits
         #expect(limits.timeout == AppServerSetting("30", source: "default"))
         #expect(limits.timeout?.intValue == 30)
-        #expect(limits.notes.contains { $0.contains("WEB_CONCURRENCY") })
+        #expect(limits.workers == AppServerSetting("1", source: "default"))
+        #expect(limits.notes.contains { $0.contains("WEB_CONCURRENCY") }, "the default worker count may come from the environment")
     }
 
     @Test func gunicornShortFormsAndThreadsTurnSyncIntoGthread() throws {
@@ -113,6 +115,7 @@ struct AppServerLimitsTests {
         #expect(limits.timeout?.intValue == 30)
         #expect(limits.timeoutEndsSlowRequests)
         #expect(limits.concurrency() == 6)
+        #expect(!limits.notes.contains { $0.contains("harakiri") }, "harakiri is set: \(limits.notes)")
     }
 
     @Test func uwsgiWithoutHarakiriHasNoTimeout() throws {
