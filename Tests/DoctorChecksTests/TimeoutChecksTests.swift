@@ -140,3 +140,35 @@ import Testing
         #expect(finding.cause == "app-server-unknown")
     }
 }
+
+/// `worker-saturation` from a single 504 when the app server's own timeout proves the request
+/// never reached a worker: the slow-view capture with nginx's timeout raised to 60s.
+@Suite struct QueuedPastWorkerKillTests {
+    private func slowView(nginx: String, gunicorn: String) async throws -> Facts {
+        let directory = CheckFixtureTests.fixtures.appendingPathComponent("snapshots/timeout-slow-view").path
+        let scope = SnapshotScope.read(from: directory)
+        var facts = await FactGatherer(host: try SnapshotHost(directory: directory),
+                                       options: GatherOptions(nginxConfig: scope?.nginxConfig, probe: true,
+                                                              sinceSeconds: scope?.sinceSeconds ?? 900)).gather()
+        let route = try #require(facts.routes.indices.first)
+        let written = try #require(facts.routes[route].settings.readTimeout)
+        facts.routes[route].settings.values["proxy_read_timeout"] = [RouteSetting(name: "proxy_read_timeout", args: [nginx], source: written.source)]
+        let app = try #require(facts.appServers.indices.first)
+        facts.appServers[app].limits.timeout = AppServerSetting(gunicorn, source: "command line")
+        return facts
+    }
+
+    @Test func aReadTimeoutLongerThanASyncWorkersTimeoutMeansTheRequestQueued() async throws {
+        let facts = try await slowView(nginx: "60s", gunicorn: "30")
+        let finding = try #require(WorkerSaturationCheck().run(facts).first)
+        #expect(finding.cause == "queued-behind-busy-workers")
+        #expect(finding.summary.contains("killed by its --timeout 30 s first"), "\(finding.summary)")
+        #expect(UpstreamTimeoutCheck().run(facts).first?.cause == "app-server-kills-first")
+        #expect(VerdictRanker.diagnose(facts).verdict.check == "worker-saturation")
+    }
+
+    @Test func withinTheMarginOrWithNginxShorterItIsNotProof() async throws {
+        #expect(WorkerSaturationCheck().run(try await slowView(nginx: "31s", gunicorn: "30")).isEmpty)
+        #expect(WorkerSaturationCheck().run(try await slowView(nginx: "1s", gunicorn: "30")).isEmpty)
+    }
+}

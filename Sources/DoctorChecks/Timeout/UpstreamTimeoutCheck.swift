@@ -119,6 +119,14 @@ struct TimeoutRace {
         return nginxSeconds <= Double(appSeconds) ? "proxy-gives-up-first" : "app-server-kills-first"
     }
 
+    /// A request a sync worker ran would have ended (answered, or its worker killed: a 502)
+    /// well before nginx gave up, so a read timeout means it never reached a worker in time.
+    /// The 2 s margin covers the arbiter noticing a late worker and nginx's whole-second log times.
+    var queuedPastWorkerKill: Bool {
+        guard cause == "app-server-kills-first", let appSeconds else { return false }
+        return nginxSeconds >= Double(appSeconds) + 2
+    }
+
     var nginxEvidence: Evidence {
         let setBy = nginxSetting?.isDefault == false ? "" : " (not set: nginx's default)"
         return Evidence(kind: .config,

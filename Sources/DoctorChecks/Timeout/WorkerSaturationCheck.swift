@@ -49,7 +49,9 @@ public struct WorkerSaturationCheck: Check {
         let running = app.workerPIDs.isEmpty ? nil : app.workerPIDs.count
         guard let capacity = limits.concurrency(runningWorkers: running) else { return nil }
         let race = TimeoutRace(route: route, app: app, facts: facts)
-        guard let peak = Self.peakInFlight(events, window: race.nginxSeconds), peak.count > capacity else { return nil }
+        guard let peak = Self.peakInFlight(events, window: race.nginxSeconds) else { return nil }
+        let overCapacity = peak.count > capacity
+        guard overCapacity || race.queuedPastWorkerKill else { return nil }
 
         let workers = running ?? limits.workers?.intValue ?? 1
         let threads = max(1, limits.threads?.intValue ?? 1)
@@ -62,6 +64,7 @@ public struct WorkerSaturationCheck: Check {
                                  source: peak.first.source))
         evidence.append(Evidence(kind: .process, text: "\(app.label): \(capacityText)\(Self.settingsText(app))",
                                  source: "ps -o args= -p \(app.masterPID)"))
+        if !overCapacity, let appEvidence = race.appEvidence { evidence.append(appEvidence) }
         if let perMinute = Self.perMinuteText(events, facts: facts) {
             evidence.append(Evidence(kind: .log, text: "read timeouts per minute: \(perMinute)", source: last.source))
         }
@@ -81,9 +84,17 @@ public struct WorkerSaturationCheck: Check {
                                      source: "/sys/devices/system/cpu/online"))
         }
 
-        let summary = "\(app.label) ran out of workers for \(route.label): \(peak.count) requests were in flight at once "
-            + "(timed out within \(TimeoutText.seconds(race.nginxSeconds)) of each other from \(peakClock)) against \(capacityText); "
-            + "they waited in the listen queue until nginx gave up (504)"
+        let summary: String
+        if overCapacity {
+            summary = "\(app.label) ran out of workers for \(route.label): \(peak.count) requests were in flight at once "
+                + "(timed out within \(TimeoutText.seconds(race.nginxSeconds)) of each other from \(peakClock)) against \(capacityText); "
+                + "they waited in the listen queue until nginx gave up (504)"
+        } else {
+            let count = RouteWording.windowCount(events, facts: facts)
+            summary = "\(app.label) had no free worker for \(route.label): \(count) request\(count == 1 ? "" : "s") got no header within "
+                + "\(race.nginxName) \(race.nginxValue), though a sync worker running one that long is killed by its "
+                + "\(TimeoutText.timeoutName(app)) \(race.appSeconds ?? 0) s first (502); they waited in the listen queue (\(capacityText))"
+        }
 
         var fix: [String] = []
         let workersSetting = limits.workers
