@@ -185,8 +185,14 @@ struct ResponseChecksTests {
         let finding = try #require(RequestTooLargeCheck().run(Self.facts(routes: [route], events: [cut], apps: [uwsgi])).first)
         #expect(finding.cause == "uwsgi-buffer-size")
         #expect(finding.severity == .warning)
-        #expect(finding.summary.contains("1 of them with a request line of 2 kB or more"), "\(finding.summary)")
+        #expect(finding.summary.contains("1 request with a request line of 2 kB or more to 127.0.0.1:8000 was closed"), "\(finding.summary)")
         #expect(finding.evidence.contains { $0.source == "grep 'invalid request block size' /var/log/uwsgi/app.log" })
+
+        // An ordinary close at the address (a harakiri kill) is premature-close's: latent only.
+        let ordinary = try Self.event("upstream prematurely closed connection while reading response header from upstream",
+                                      request: "GET /slow/ HTTP/1.1", number: 3)
+        let quiet = try #require(RequestTooLargeCheck().run(Self.facts(routes: [route], events: [ordinary], apps: [uwsgi])).first)
+        #expect(quiet.severity == .info && quiet.summary.contains("would get a 502"), "\(quiet.summary)")
 
         // Another server's cut line is not this route's.
         let other = line.replacingOccurrences(of: "server: example.com", with: "server: other.example")

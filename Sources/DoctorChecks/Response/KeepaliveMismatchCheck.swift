@@ -40,7 +40,6 @@ public struct KeepaliveMismatchCheck: Check {
         keepalive_timeout 1s in the upstream block, below the app's).
         """
     public let precedence = 80
-    public let explains: Set<String> = ["premature-close"]
 
     public func run(_ facts: Facts) -> [Finding] {
         var findings: [Finding] = []

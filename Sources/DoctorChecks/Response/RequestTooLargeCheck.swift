@@ -17,10 +17,12 @@ import DoctorFacts
 ///   refusing oversized uploads works as configured; the finding names the setting and its
 ///   `file:line` so "uploads fail" is answered without guessing.
 ///
-/// The uWSGI causes are a **warning** when nginx logged premature closes, resets or send
-/// failures for the address in the window (a line cut at 2048 bytes by a long request no
-/// longer names the upstream: it is tied to the route by its server name and request path),
-/// **info** while nothing failed (latent: the status stays ok). gunicorn's request limits
+/// `uwsgi-buffer-size` is a **warning** when nginx logged premature closes, resets or send
+/// failures of requests shown to be large (a line cut at 2048 bytes by a long request, which
+/// no longer names the upstream and is tied to the route by its server name and request path),
+/// **info** otherwise (latent: the status stays ok; closes of ordinary requests are
+/// `premature-close`'s, e.g. a harakiri kill). `uwsgi-limit-post` is always **info**: the log
+/// does not show body sizes. gunicorn's request limits
 /// (`--limit-request-line` 4094, `--limit-request-field_size` 8190) are not reported: gunicorn
 /// answers 400 itself, which nginx passes on, never a 502.
 public struct RequestTooLargeCheck: Check {
@@ -44,7 +46,6 @@ public struct RequestTooLargeCheck: Check {
         client_max_body_size so nginx answers 413 itself).
         """
     public let precedence = 45
-    public let explains: Set<String> = ["premature-close"]
 
     public func run(_ facts: Facts) -> [Finding] {
         var findings: [Finding] = []
@@ -76,20 +77,21 @@ public struct RequestTooLargeCheck: Check {
         let headerBuffers = route.settings["large_client_header_buffers"]
         let lineMax = headerBuffers.flatMap { $0.args.count >= 2 ? NginxValue.bytes($0.args[1]) : nil } ?? 8192
         guard bytes < lineMax else { return nil }
-        // nginx cuts a log line at 2048 bytes: a line that long carries a request at least that long.
+        // Only closes of requests shown to be large count: nginx cuts a log line at 2048 bytes,
+        // so a line that long carries a request at least that long. Other closes at the address
+        // (a worker killed by harakiri, a crash) are premature-close's, whatever the buffer.
         let long = events.filter { $0.line.utf8.count >= 2000 || ($0.request?.utf8.count ?? 0) > bytes }
-        let severity: Severity = events.isEmpty ? .info : .warning
+        let severity: Severity = long.isEmpty ? .info : .warning
         let headerText = headerBuffers.map(ResponseWording.settingText) ?? "4 8k (default)"
         var summary = "\(app.label) drops requests whose header block is over \(Self.settingText("buffer-size", buffer)), "
             + "while nginx forwards request header lines up to \(ResponseWording.size(lineMax)) (large_client_header_buffers \(headerText))"
-        if events.isEmpty {
+        if long.isEmpty {
             summary += ": a request with a long URL or large cookies to \(RouteWording.routesPhrase(use.allRoutes)) would get a 502"
         } else {
-            let count = RouteWording.windowCount(events, facts: facts)
-            summary += ": \(ResponseWording.requests(count)) to \(use.endpoint) were closed before an answer"
-            if !long.isEmpty { summary += " (\(long.count) of them with a request line of 2 kB or more)" }
+            summary += ": \(ResponseWording.requests(long.count)) with a request line of 2 kB or more to \(use.endpoint) "
+                + (long.count == 1 ? "was" : "were") + " closed before an answer"
         }
-        var evidence = RouteWording.logEvidence(events, facts: facts)
+        var evidence = RouteWording.logEvidence(long, facts: facts)
         evidence.append(Evidence(kind: buffer.isDefault ? .process : .config,
                                  text: "uWSGI \(Self.settingText("buffer-size", buffer)): the largest request header block it reads",
                                  source: buffer.isDefault || buffer.source == "command line" ? "ps -o args= -p \(app.masterPID)" : buffer.source))
@@ -147,12 +149,17 @@ public struct RequestTooLargeCheck: Check {
         let nginxBytes = bodyMax?.bytes ?? 1024 * 1024
         // client_max_body_size 0 means no limit at all.
         guard nginxBytes == 0 || bytes < nginxBytes else { return nil }
+        // The log does not show body sizes: closes of POST/PUT requests are only a hint, so this
+        // stays info (a harakiri kill of an upload must not be blamed on limit-post).
         let posts = events.filter { $0.request?.hasPrefix("POST") == true || $0.request?.hasPrefix("PUT") == true }
-        let severity: Severity = posts.isEmpty ? .info : .warning
+        let severity = Severity.info
         let nginxText = bodyMax.map(ResponseWording.settingText) ?? "1m (default)"
         var summary = "\(app.label) drops request bodies over \(Self.settingText("limit-post", limit)) while nginx accepts up to "
             + "client_max_body_size \(nginxText): bodies in between get a 502 instead of nginx's 413"
-        if !posts.isEmpty { summary += " (\(ResponseWording.requests(RouteWording.windowCount(posts, facts: facts))) with a body were closed before an answer)" }
+        if !posts.isEmpty {
+            summary += " (\(ResponseWording.requests(RouteWording.windowCount(posts, facts: facts))) with a body were closed before an answer: "
+                + "check uWSGI's log for `Invalid (too big) CONTENT_LENGTH`)"
+        }
         var evidence = RouteWording.logEvidence(posts, facts: facts)
         evidence.append(Evidence(kind: .config, text: "uWSGI \(Self.settingText("limit-post", limit))",
                                  source: limit.source == "command line" ? "ps -o args= -p \(app.masterPID)" : limit.source))
