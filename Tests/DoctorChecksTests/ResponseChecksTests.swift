@@ -82,6 +82,24 @@ struct ResponseChecksTests {
         #expect(finding.fix.contains { $0.contains("in the location `/`") }, "\(finding.fix)")
     }
 
+    // MARK: invalid-upstream-response
+
+    @Test func plainHTTPToAGunicornWithACertificateIsAStaticMismatch() throws {
+        let route = Self.route("/", line: 12)
+        let tls = AppServer(kind: "gunicorn", masterPID: 412,
+                            binds: [AppServerBind(endpoint: Self.app, raw: "127.0.0.1:8000", source: "command line")],
+                            cmdline: ["gunicorn", "--bind", "127.0.0.1:8000", "--certfile=/etc/app/cert.pem", "--keyfile", "/etc/app/key.pem", "app.wsgi"])
+        let finding = try #require(InvalidUpstreamResponseCheck().run(Self.facts(routes: [route], events: [], apps: [tls])).first)
+        #expect(finding.cause == "plain-to-tls-port")
+        #expect(finding.fix.contains { $0.contains("proxy_pass https://127.0.0.1:8000") }, "\(finding.fix)")
+        // The other way round is not claimed from the command line (a config file may hold the certificate).
+        var https = route
+        https.target = .endpoint(scheme: "https", Self.app)
+        var plain = tls
+        plain.cmdline = ["gunicorn", "--bind", "127.0.0.1:8000", "-c", "/etc/app/gunicorn.conf.py", "app.wsgi"]
+        #expect(InvalidUpstreamResponseCheck().run(Self.facts(routes: [https], events: [], apps: [plain])).isEmpty)
+    }
+
     // MARK: truncated-response
 
     @Test func aResetCountsAsTruncationOnlyAfterTheHeader() throws {

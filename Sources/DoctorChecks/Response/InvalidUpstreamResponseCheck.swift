@@ -59,7 +59,7 @@ public struct InvalidUpstreamResponseCheck: Check {
     /// The wire protocol a pass directive speaks (`http` for proxy_pass http:// and https://).
     static func routeProtocol(_ route: Route) -> String? {
         switch route.directive {
-        case "proxy_pass": "http"
+        case "proxy_pass": RouteWording.scheme(of: route) == "https" ? "https" : "http"
         case "uwsgi_pass": "uwsgi"
         case "fastcgi_pass": "fastcgi"
         case "scgi_pass": "scgi"
@@ -67,13 +67,16 @@ public struct InvalidUpstreamResponseCheck: Check {
         }
     }
 
-    /// The protocol a bind speaks: uWSGI's `protocolName`, else HTTP (gunicorn, uvicorn, …).
+    /// The protocol a bind speaks: uWSGI's `protocolName`, else HTTP, or HTTPS when the
+    /// command line gives the server a certificate (gunicorn `--certfile`, uvicorn
+    /// `--ssl-certfile`, hypercorn `--certfile`, daphne `ssl:` endpoints are not read).
     static func bindProtocol(_ bind: AppServerBind, app: AppServer) -> String {
-        switch bind.protocolName {
-        case "https"?: "http"
-        case let name?: name
-        case nil: "http"
+        if let name = bind.protocolName { return name }
+        let words = app.cmdline.flatMap { $0.split(separator: " ") }
+        let tls = words.contains { word in
+            ["--certfile", "--ssl-certfile"].contains { word == $0 || word.hasPrefix($0 + "=") }
         }
+        return tls ? "https" : "http"
     }
 
     private func protocolMismatch(_ use: TargetUse, facts: Facts) -> Finding? {
@@ -86,6 +89,9 @@ public struct InvalidUpstreamResponseCheck: Check {
             }) else { continue }
             let spoken = Self.bindProtocol(bind, app: app)
             guard spoken != wanted else { return nil }
+            // A certificate may also come from a config file the command line does not show:
+            // "this app speaks plain HTTP" is left to the log's SSL errors.
+            if wanted == "https" && spoken == "http" { return nil }
             return mismatchFinding(use, route: route, app: app, bind: bind, spoken: spoken, wanted: wanted, facts: facts)
         }
         return nil
@@ -131,12 +137,17 @@ public struct InvalidUpstreamResponseCheck: Check {
             fix.append("Either pass HTTP from nginx: replace `uwsgi_pass` at \(route.source) with "
                        + "`proxy_pass \(RouteWording.passValue(directive: "proxy_pass", scheme: "http", endpoint: use.endpoint));`")
             fix.append("Or make the app server speak uwsgi there: uWSGI `--socket \(bind.raw)` instead of `\(option) \(bind.raw)` (\(bind.source))")
+        case ("http", "https"):
+            fix.append("Either speak TLS to it: `proxy_pass https://\(use.endpoint)` at \(route.source) "
+                       + "(with proxy_ssl_verify on and proxy_ssl_trusted_certificate for a certificate nginx should check)")
+            fix.append("Or drop TLS on that hop: run \(app.kind) without its certificate options (TLS ends at nginx)")
         default:
             fix.append("Make the pass directive at \(route.source) and the bind `\(option) \(bind.raw)` (\(bind.source)) use the same protocol")
         }
         fix.append("Then nginx -t and reload (or restart only the app service), and request the route again")
+        let cause = wanted == "http" && spoken == "https" ? "plain-to-tls-port" : "protocol-mismatch"
         return Finding(check: id, layer: layer, severity: severity, summary: summary, route: route.label,
-                       evidence: evidence, fix: fix, cause: "protocol-mismatch")
+                       evidence: evidence, fix: fix, cause: cause)
     }
 
     /// `--socket`, `--http-socket`, `socket =` … as the bind was written.
