@@ -199,7 +199,7 @@ public struct InvalidUpstreamResponseCheck: Check {
             fix = notHTTP
                 ? ["See who listens there: \(RouteWording.listenerCommand(group.endpoint)); a database, redis, or a uWSGI --socket (uwsgi protocol) "
                    + "answers but not in HTTP", "Point the route at the app's HTTP address, or use the pass directive of that protocol (uwsgi_pass, fastcgi_pass)"]
-                : ["Look at the raw answer: curl -sv --http1.0 \(HeaderTooBigCheck.curlTarget(group.endpoint, path: ResponseWording.requestPath(invalid.last!) ?? "/")) "
+                : ["Look at the raw answer: curl -sv --http1.0 \(HeaderTooBigCheck.curlTarget(group.endpoint, path: invalid.last.flatMap(ResponseWording.requestPath) ?? "/")) "
                    + "(the header nginx quotes in the log line is the bad one: a missing colon, a space in the name, a bare CR/LF from the app)",
                    "Fix the code that writes that header in the app (or its middleware); nginx's ignore_invalid_headers does not apply to upstream responses"]
         }

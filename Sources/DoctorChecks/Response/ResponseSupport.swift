@@ -82,6 +82,7 @@ enum ResponseWording {
     /// The route a logged request went through: among `routes`, the one whose server name
     /// matches the line's `host`/`server` and whose prefix location is the longest prefix of
     /// the path (nginx's prefix rule; regex locations are not evaluated), else the first.
+    /// `routes` is never empty (every caller has at least the routes of one address).
     static func route(for event: ProxyLogEvent, among routes: [Route]) -> Route {
         guard routes.count > 1, let first = routes.first else { return routes[0] }
         let names = [event.host, event.server].compactMap { $0?.lowercased() }
