@@ -98,7 +98,7 @@ public struct KeepaliveMismatchCheck: Check {
         evidence.append(RouteWording.passEvidence(route))
         let fix = [
             "In the location `\(route.location)` (\(route.source)) add: " + missing.map { "\($0);" }.joined(separator: " ")
-                + " (proxy_set_header replaces every inherited proxy_set_header of that level: repeat the others, e.g. Host, there)",
+                + " (a location that writes any proxy_set_header no longer inherits those of server/http: repeat them there, e.g. Host)",
             "Then nginx -t and reload; `ss -tn state established dst <upstream address>` shows connections staying open between requests",
         ]
         return Finding(check: id, layer: layer, severity: .warning, summary: summary, route: route.label,

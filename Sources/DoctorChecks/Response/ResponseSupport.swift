@@ -106,11 +106,15 @@ enum ResponseWording {
     /// A route setting as evidence: `proxy_buffer_size 4k` at its file:line, or nginx's default.
     static func settingEvidence(_ setting: RouteSetting, note: String? = nil) -> Evidence {
         let suffix = note.map { ": \($0)" } ?? ""
+        // Upstream-block settings are kept as `upstream.NAME`; nginx's config says `NAME`.
+        let inUpstream = setting.name.hasPrefix("upstream.")
+        let name = inUpstream ? String(setting.name.dropFirst("upstream.".count)) : setting.name
+        let block = inUpstream ? " (upstream block)" : ""
         if let source = setting.source {
-            return Evidence(kind: .config, text: "\(setting.name) \(setting.value)\(suffix)", source: source.description)
+            return Evidence(kind: .config, text: "\(name) \(setting.value)\(block)\(suffix)", source: source.description)
         }
-        return Evidence(kind: .config, text: "\(setting.name) \(setting.value) (nginx's default, not written in the config)\(suffix)",
-                        source: "nginx -T | grep -n \(setting.name)")
+        return Evidence(kind: .config, text: "\(name) \(setting.value)\(block) (nginx's default, not written in the config)\(suffix)",
+                        source: "nginx -T | grep -n \(name)")
     }
 
     /// `4k (default)` or `16k (/etc/nginx/sites-enabled/app:12)`.

@@ -84,7 +84,9 @@ public struct TruncatedResponseCheck: Check {
                 + "(compare the size with the Content-Length the app announced)",
         ]
         if app?.kind == "gunicorn" {
-            fix.append("A sync gunicorn worker must finish the whole body within --timeout (\(app?.timeoutSeconds.map { "\($0) s" } ?? "30 s by default")): "
+            let timeout = app?.limits.timeout.map { $0.isDefault ? "\($0.value) s by default" : "\($0.value) s, \($0.source)" }
+                ?? app?.timeoutSeconds.map { "\($0) s" } ?? "30 s by default"
+            fix.append("A sync gunicorn worker must finish the whole body within --timeout (\(timeout)): "
                        + "raise it for slow downloads, or let nginx serve large files (X-Accel-Redirect)")
         }
         return Finding(check: id, layer: layer, severity: .warning, summary: summary, route: route.label,
