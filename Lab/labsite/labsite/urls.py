@@ -1,6 +1,6 @@
 from django.urls import path
 
-from probe import views
+from probe import deaths, views
 
 urlpatterns = [
     path("", views.index),
@@ -9,4 +9,5 @@ urlpatterns = [
     path("boom/", views.boom),
     path("bigheader/", views.bigheader),
     path("cut/", views.cut),
+    path("stuck-c/", deaths.stuck_c),
 ]
