@@ -51,7 +51,10 @@ enum HTTPProbe {
         }
         defer { connection.close() }
 
-        let head = requestHead(path: request.path, host: request.hostHeader)
+        let head = switch request.wire {
+        case .http: requestHead(path: request.path, host: request.hostHeader)
+        case .uwsgi: uwsgiPacket(path: request.path, host: request.hostHeader)
+        }
         if let failure = connection.sendAll(head, deadline: deadline) { return .failed(failure) }
         return connection.receiveHead(deadline: deadline)
     }
@@ -65,6 +68,34 @@ enum HTTPProbe {
         let text = "GET \(target) HTTP/1.1\r\nHost: \(clean(host))\r\nUser-Agent: gwdoctor\r\n"
             + "Accept: */*\r\nConnection: close\r\n\r\n"
         return Array(text.utf8)
+    }
+
+    /// The same GET as a uwsgi packet: a 4-byte header (modifier1 0, the size of the
+    /// variables as little-endian UInt16, modifier2 0), then each variable as a
+    /// length-prefixed key and value — what nginx's `uwsgi_pass` with `uwsgi_params` sends.
+    /// Sending HTTP there instead makes uWSGI log `invalid request block size` for every run.
+    static func uwsgiPacket(path: String, host: String) -> [UInt8] {
+        let clean = { (text: String) in String(text.filter { $0 != "\r" && $0 != "\n" && $0 != "\r\n" }) }
+        var target = clean(path)
+        if !target.hasPrefix("/") { target = "/" + target }
+        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let variables: [(String, String)] = [
+            ("REQUEST_METHOD", "GET"), ("REQUEST_URI", target), ("PATH_INFO", String(parts[0])),
+            ("QUERY_STRING", parts.count > 1 ? String(parts[1]) : ""), ("SERVER_PROTOCOL", "HTTP/1.1"),
+            ("SERVER_NAME", clean(host)), ("SERVER_PORT", "80"), ("REMOTE_ADDR", "127.0.0.1"),
+            ("HTTP_HOST", clean(host)), ("HTTP_USER_AGENT", "gwdoctor"), ("HTTP_ACCEPT", "*/*"),
+        ]
+        var body: [UInt8] = []
+        func append(_ text: String) {
+            let bytes = Array(text.utf8.prefix(Int(UInt16.max)))
+            body += [UInt8(bytes.count & 0xff), UInt8(bytes.count >> 8)] + bytes
+        }
+        for (key, value) in variables {
+            append(key)
+            append(value)
+        }
+        let size = min(body.count, Int(UInt16.max))
+        return [0, UInt8(size & 0xff), UInt8(size >> 8), 0] + body.prefix(size)
     }
 
     /// Connects to a TCP or unix endpoint. A name with several addresses is tried in

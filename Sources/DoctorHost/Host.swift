@@ -120,16 +120,27 @@ public struct FileStatus: Hashable, Codable, Sendable {
 
 /// An HTTP probe to send.
 public struct ProbeRequest: Hashable, Sendable {
+    /// How the request is framed on the wire: what the proxy itself speaks to that upstream.
+    public enum Wire: String, Hashable, Sendable {
+        /// An HTTP/1.1 request (`proxy_pass`, and every probe through the proxy).
+        case http
+        /// A uwsgi-protocol packet (`uwsgi_pass` to a uWSGI `--socket`); uWSGI answers in HTTP.
+        case uwsgi
+    }
+
     public var endpoint: Endpoint
     public var path: String
     public var hostHeader: String
     /// One deadline for connect, request and response head.
     public var timeout: Duration
+    public var wire: Wire
 
-    public init(endpoint: Endpoint, path: String = "/", hostHeader: String = "localhost", timeout: Duration = .seconds(2)) {
+    public init(endpoint: Endpoint, path: String = "/", hostHeader: String = "localhost", timeout: Duration = .seconds(2),
+                wire: Wire = .http) {
         self.endpoint = endpoint
         self.path = path
         self.hostHeader = hostHeader
         self.timeout = timeout
+        self.wire = wire
     }
 }

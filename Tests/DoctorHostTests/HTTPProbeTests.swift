@@ -8,6 +8,29 @@ import Testing
 struct HTTPProbeTests {
     let host = LiveHost()
 
+    @Test func uwsgiPacketFramesTheGetLikeNginx() {
+        let packet = HTTPProbe.uwsgiPacket(path: "/health/?a=1\r\nX: y", host: "lab.test")
+        #expect(packet[0] == 0 && packet[3] == 0, "modifier1 and modifier2 are 0 (a WSGI request)")
+        let size = Int(packet[1]) | Int(packet[2]) << 8
+        #expect(size == packet.count - 4)
+        var variables: [String: String] = [:]
+        var index = 4
+        func field() -> String {
+            let length = Int(packet[index]) | Int(packet[index + 1]) << 8
+            defer { index += 2 + length }
+            return String(decoding: packet[(index + 2)..<(index + 2 + length)], as: UTF8.self)
+        }
+        while index < packet.count {
+            let key = field()
+            variables[key] = field()
+        }
+        #expect(variables["REQUEST_METHOD"] == "GET")
+        #expect(variables["PATH_INFO"] == "/health/")
+        #expect(variables["QUERY_STRING"] == "a=1X: y", "CR and LF never reach the packet")
+        #expect(variables["HTTP_HOST"] == "lab.test")
+        #expect(variables.count == 11)
+    }
+
     @Test func answersFromATCPServer() async throws {
         let (fd, port) = try Sockets.tcpListener()
         let server = LoopbackServer(listeningOn: fd, behaviour: .respond("HTTP/1.1 502 Bad Gateway\r\nServer: nginx/1.22.1\r\nContent-Length: 0\r\n\r\n"))

@@ -172,7 +172,7 @@ extension LabTests {
         @Test("the same 6 kB URL with uWSGI -b 32768: 200, ok, request-too-large silent")
         func uwsgiBufferSizeRaised() async throws {
             try await withScenarioLab("resp-uwsgi-buffer-ok", directory: scenarioDirectory("response-uwsgi-buffer-ok")) { lab in
-                try await startUWSGISocket(lab, extraArgs: ["-b", "32768"])
+                let (_, uwsgiLog) = try await startUWSGISocket(lab, extraArgs: ["-b", "32768"])
                 let site = try await startNginxUWSGIPass(lab)
                 let results = try await lab.generateTraffic(site.listen, path: longPath, count: 3)
                 #expect(results.allSatisfy { $0.status == 200 }, "\(results)\n\(lab.logs())")
@@ -180,6 +180,12 @@ extension LabTests {
                 let (run, report) = try await diagnoseReport(lab)
                 expectVerdict(run, report, status: "ok", layer: "none", check: nil)
                 #expect(report.finding("request-too-large") == nil, "\(run)")
+                // gwdoctor's direct probe of a uwsgi_pass target speaks the uwsgi protocol: uWSGI
+                // serves it (its 11 variables are "22 vars"; nginx's uwsgi_params send far more)
+                // instead of logging a bad packet.
+                let probed = try await lab.waitForLogLine(uwsgiLog, containingAll: ["{22 vars in", "GET /health/ =>"])
+                #expect(probed != nil, "uwsgi.log:\n\(lab.tail(uwsgiLog))")
+                #expect(!lab.tail(uwsgiLog, lines: 400).contains("invalid request block size"), "uwsgi.log:\n\(lab.tail(uwsgiLog))")
                 try await captureIfAsked(lab, "response-uwsgi-buffer-ok")
             }
         }

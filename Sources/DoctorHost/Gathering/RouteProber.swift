@@ -58,9 +58,19 @@ struct RouteProber: Sendable {
 
     func plan(for route: Route, proxies: [ProxyInstance]) -> Plan {
         let hostHeader = Self.hostHeader(route.serverNames)
-        let direct = route.target.endpoints.map {
-            ProbeRequest(endpoint: $0, path: Self.healthPath, hostHeader: hostHeader, timeout: timeout)
+        // Speak to the upstream the way the proxy does: a uwsgi packet for uwsgi_pass; no
+        // direct probe for FastCGI, SCGI or gRPC upstreams (the listener table still tells
+        // whether anything listens there).
+        let wire: ProbeRequest.Wire? = switch route.directive {
+        case "proxy_pass", "reverse_proxy": .http
+        case "uwsgi_pass": .uwsgi
+        default: nil
         }
+        let direct = wire.map { wire in
+            route.target.endpoints.map {
+                ProbeRequest(endpoint: $0, path: Self.healthPath, hostHeader: hostHeader, timeout: timeout, wire: wire)
+            }
+        } ?? []
         var viaProxy: ProbeRequest?
         if let path = Self.proxyPath(for: route.location),
            let listen = Self.probeableListen(route.listen, proxy: proxies.first { $0.kind == route.proxy }) {
