@@ -149,6 +149,60 @@ extension LabTests {
             }
         }
 
+        // MARK: The app server's own --error-logfile
+
+        @Test("bare gunicorn (no manager, --error-logfile) with a worker kill -9'd mid-request: the kill is read from that file; warning, capacity, premature-close (killed-by-signal)")
+        func bareKillNineMidRequest() async throws {
+            try await withScenarioLab("deaths-bare-kill-9", directory: scenarioDirectory("deaths-bare-kill-9")) { lab in
+                let gunicorn = try await lab.startGunicorn(name: "gunicorn", bind: bind, workers: 1)
+                let site = try await startNginx(lab)
+                let victim = try #require(processTree(gunicorn.pid).subtracting([Int(gunicorn.pid)]).sorted().first, "gunicorn has no worker")
+                let listen = site.listen
+                let request = Task { try await lab.httpGet(listen, path: "/slow/?s=10", timeout: .seconds(30)) }
+                try await Task.sleep(for: .seconds(2))
+                #expect(kill(pid_t(victim), SIGKILL) == 0)
+                let answer = try await request.value
+                #expect(answer.status == 502, "\(answer)")
+                let log = "\(lab.logsDirectory)/gunicorn.log" // its --error-logfile
+                let killed = try await lab.waitForLogLine(log, containingAll: ["Worker (pid:\(victim)) was sent SIGKILL!"])
+                #expect(killed != nil, "\(lab.tail(log, lines: 40))")
+                let closed = try await lab.waitForErrorLog(containingAll: [prematureClose, "GET /slow/"])
+                #expect(closed != nil, "error.log:\n\(lab.tail(lab.nginxErrorLog))")
+                try await expectRecovered(lab, site)
+
+                let (run, report) = try await diagnoseReport(lab)
+                expectVerdict(run, report, status: "warning", layer: "capacity", check: "premature-close")
+                #expect(cause(run, check: "premature-close") == "killed-by-signal", "\(run)")
+                #expect(report.verdict.summary.contains("killed by a signal nobody explains"), "\(run)")
+                #expect(report.verdictEvidenceText.contains("gunicorn.log:"), "the kill line, sourced from the --error-logfile: \(run)")
+                // Read after the bare server's log too: the kernel log was read, and it has no OOM kill.
+                #expect(!report.unavailable.contains { $0.what.contains("kernel log") }, "\(run)")
+                #expect(report.finding("oom-killed") == nil, "\(run)")
+                try await captureIfAsked(lab, "deaths-bare-kill-9")
+            }
+        }
+
+        @Test("supervised gunicorn with --error-logfile, a worker stuck in C past --timeout 2: the kill lines are only in that file; warning, capacity, premature-close (worker-timeout)")
+        func supervisedErrorLogfileStuckInC() async throws {
+            try await withScenarioLab("deaths-errlog", directory: scenarioDirectory("deaths-supervised-error-logfile")) { lab in
+                let errorLog = "\(lab.logsDirectory)/gunicorn-error.log"
+                let site = try await start(lab, lab.gunicornProgram(name: app, bind: bind, workers: 1,
+                                                                    extraArgs: ["--timeout", "2", "--error-logfile", errorLog]))
+                let stuck = try await lab.httpGet(site.listen, path: "/stuck-c/", timeout: .seconds(30))
+                #expect(stuck.status == 502, "\(stuck)")
+                let killed = try await lab.waitForLogLine(errorLog, containingAll: ["was sent SIGKILL!"])
+                #expect(killed != nil, "\(lab.tail(errorLog, lines: 40))")
+                #expect(!lab.tail(lab.programStderrLog(app), lines: 200).contains("SIGKILL"), "only the --error-logfile has it")
+                try await expectRecovered(lab, site)
+
+                let (run, report) = try await diagnoseReport(lab)
+                expectVerdict(run, report, status: "warning", layer: "capacity", check: "premature-close")
+                #expect(cause(run, check: "premature-close") == "worker-timeout", "\(run)")
+                #expect(report.verdictEvidenceText.contains("gunicorn-error.log:"), "\(run)")
+                try await captureIfAsked(lab, "deaths-supervised-error-logfile")
+            }
+        }
+
         // MARK: uWSGI
 
         @Test("healthy nginx → uWSGI (--http-socket, harakiri 2) under supervisord: ok, layer none")

@@ -61,11 +61,6 @@ public struct FactGatherer: Sendable {
                                                 windowStart: start, proxyNamespace: proxyNamespace(facts)).gather()
             facts.services += systemd.services
             facts.unavailable += systemd.unavailable
-            // The kernel log explains SIGKILLs in every manager's logs, not only systemd's.
-            let kernel = await KernelLogGatherer(host: host, options: options, windowStart: start).gather(facts.services)
-            facts.services = kernel.services
-            facts.kernelOOMKills = kernel.kills
-            facts.unavailable += kernel.unavailable
         }
         if let start = facts.windowStart {
             // A managed gunicorn with --error-logfile writes its tracebacks there, not to the manager's capture.
@@ -78,6 +73,12 @@ public struct FactGatherer: Sendable {
                                               routeEndpoints: Set(facts.routes.flatMap(\.target.endpoints))).gather()
             facts.services += bare.services
             facts.unavailable += bare.unavailable
+            // The kernel log explains SIGKILLs in every manager's logs, not only systemd's, and in the
+            // --error-logfiles of managed and bare servers: so it is read after all of them.
+            let kernel = await KernelLogGatherer(host: host, options: options, windowStart: start).gather(facts.services)
+            facts.services = kernel.services
+            facts.kernelOOMKills = kernel.kills
+            facts.unavailable += kernel.unavailable
         }
         // Releases last among the app-side facts: roots are found from the app servers' and
         // services' paths, and each root's sockets from the routes and the listener table.

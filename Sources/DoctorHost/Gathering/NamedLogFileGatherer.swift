@@ -34,6 +34,8 @@ struct NamedLogFileGatherer: Sendable {
                         lines: window.lines, source: log, firstLineNumber: window.firstLineNumber, program: parsed?.kind,
                         appPackages: SupervisorGatherer.appPackages(service.command),
                         settingsModule: service.definition?.settingsModule?.module)
+                    // Its worker kills too: with --error-logfile, WORKER TIMEOUT and SIGKILL lines are only here.
+                    service.kills += WorkerKillLog.parse(lines: window.lines, source: log, firstLineNumber: window.firstLineNumber)
                     service.logFiles.append(log)
                 } catch {
                     switch error {
@@ -43,6 +45,7 @@ struct NamedLogFileGatherer: Sendable {
                 }
             }
             service.startupFailures.sort { ($0.time ?? .distantPast) < ($1.time ?? .distantPast) }
+            service.kills.sort { ($0.time ?? .distantPast) < ($1.time ?? .distantPast) }
             return service
         }
         return (completed, unavailable)
