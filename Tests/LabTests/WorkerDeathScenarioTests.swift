@@ -114,6 +114,11 @@ extension LabTests {
                 #expect(finding.layer == "app" && finding.summary.contains("answered 500 itself"), "\(run)")
                 #expect(finding.evidence.contains { $0.text.contains("WORKER TIMEOUT (pid:") }, "\(run)")
                 #expect(finding.summary.contains("gunicorn --timeout 2"), "\(run)")
+                // The access log's view of the same request: app-returned-5xx (layer app) counts the 500,
+                // and joins the verdict's evidence; premature-close, the deeper cause, stays the verdict.
+                let counted = try #require(report.finding("app-returned-5xx"), "\(run)")
+                #expect(counted.layer == "app" && counted.summary.contains("500"), "\(run)")
+                #expect(report.verdictEvidenceText.contains("also: The app answered"), "\(run)")
                 try await captureIfAsked(lab, "deaths-python-timeout-500")
             }
         }
