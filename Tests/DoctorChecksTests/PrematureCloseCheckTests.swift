@@ -55,6 +55,24 @@ import Testing
         #expect(PrematureCloseCheck().run(facts).isEmpty)
     }
 
+    @Test func killsComeFromTheErrorLogfileOfManagedAndBareServers() async throws {
+        // Supervised gunicorn with --error-logfile: the SIGKILL line is only in that file.
+        let supervised = try await facts("deaths-supervised-error-logfile")
+        let program = try #require(supervised.services.first { $0.manager == "supervisor" })
+        #expect(program.kills.map(\.reason) == [.workerTimeout])
+        #expect(program.kills.first?.source.contains("/logs/gunicorn-error.log:") == true, "\(program.kills)")
+        #expect(PrematureCloseCheck().run(supervised).first?.cause == "worker-timeout")
+        // Bare gunicorn: its --error-logfile holds the kill, and the kernel log is read for it
+        // (after the bare servers' logs): a kill -9, not a probable OOM kill.
+        let bare = try await facts("deaths-bare-kill-9")
+        let server = try #require(bare.services.first { $0.manager == "none" })
+        #expect(server.kills.map(\.reason) == [.signal])
+        #expect(server.kills.first?.source.contains("/logs/gunicorn.log:") == true, "\(server.kills)")
+        #expect(bare.kernelOOMKills != nil, "dmesg was read for the bare server's SIGKILL")
+        #expect(OOMKilledCheck().run(bare).isEmpty)
+        #expect(PrematureCloseCheck().run(bare).first?.cause == "killed-by-signal")
+    }
+
     // MARK: Built facts, for what no capture here shows
 
     private let target = Endpoint.tcp(host: "127.0.0.1", port: 8000)
