@@ -114,6 +114,24 @@ import Testing
         #expect(near.first?.summary.contains("gunicorn's default --timeout") == false)
     }
 
+    @Test func oneDeathExplainsEveryCloseNearIt() throws {
+        // A gthread worker killed with two requests in flight: two closes, one SIGKILL line.
+        var facts = built(closeAt: 0, kills: [kill(.workerTimeout, at: 1)])
+        var second = facts.errorLogs[0].events[0]
+        second.time = base.addingTimeInterval(0.5)
+        second.source = "/var/log/nginx/error.log:4"
+        facts.errorLogs[0].events.append(second)
+        facts.errorLogs[0].counts = ["premature-close 127.0.0.1:8000": 2]
+        let finding = try #require(PrematureCloseCheck().run(facts).first)
+        #expect(finding.cause == "worker-timeout")
+        #expect(finding.summary.hasPrefix("2 requests") && !finding.summary.contains("no worker death near them"), "\(finding.summary)")
+        // Far from it, a close stays unexplained.
+        second.time = base.addingTimeInterval(30)
+        facts.errorLogs[0].events[1] = second
+        let apart = try #require(PrematureCloseCheck().run(facts).first)
+        #expect(apart.summary.contains("1 of the closes have no worker death near them"), "\(apart.summary)")
+    }
+
     @Test func theKernelExplainsABareSigkillAndAnUnreadKernelLogIsSaid() throws {
         let kernel = WorkerKill(reason: .outOfMemory, pid: 9041, line: "Out of memory: Killed process 9041 (gunicorn) total-vm:900000kB",
                                 source: "dmesg", time: base.addingTimeInterval(0.5))

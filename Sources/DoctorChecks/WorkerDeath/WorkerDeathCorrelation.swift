@@ -35,7 +35,8 @@ struct WorkerDeathPair {
 /// so the comparison is between instants. Each log has one-second resolution, and Gunicorn's
 /// master logs a SIGKILL when it reaps the worker (up to a second after nginx saw the close);
 /// a `HARAKIRI` line comes just before the kill. Five seconds either way covers both without
-/// pairing deaths a request apart under load: each kill explains at most one close, nearest first.
+/// pairing deaths a request apart under load: each kill goes to its nearest close first, and only
+/// then to other closes near it (one threaded or async worker's death closes all its requests).
 enum WorkerDeathCorrelation {
     static let seconds: TimeInterval = 5
 
@@ -80,6 +81,16 @@ enum WorkerDeathCorrelation {
                 case .signal: cause = kernelLine != nil ? .outOfMemory : .killedBySignal
                 }
                 pairs.append(WorkerDeathPair(event: event, kill: kill, kernel: kernelLine.map { kernelKills[$0] }, cause: cause))
+                continue
+            }
+            // One death can close several connections (a gthread worker's threads, an async
+            // worker's requests): a close near a kill already paired is that kill's too.
+            if let (index, _) = kills.indices.filter(used.contains).compactMap({ index -> (Int, TimeInterval)? in
+                guard let time = kills[index].time else { return nil }
+                let distance = abs(time.timeIntervalSince(at))
+                return distance <= seconds ? (index, distance) : nil
+            }).min(by: { $0.1 < $1.1 }), let earlier = pairs.last(where: { $0.kill == kills[index] }) {
+                pairs.append(WorkerDeathPair(event: event, kill: earlier.kill, kernel: earlier.kernel, cause: earlier.cause))
                 continue
             }
             // A kill only the kernel logged (the app server's log was not found or not read):
