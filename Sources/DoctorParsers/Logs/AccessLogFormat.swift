@@ -1,3 +1,5 @@
+import Foundation
+
 /// An nginx `log_format` compiled into literals and variables, matched against a
 /// line's bytes without regexes or per-line allocations.
 ///
@@ -42,6 +44,12 @@ public struct AccessLogFormat: Sendable {
     }
 
     let segments: [Segment]
+    /// The segments flattened for the hot loop (no array payloads to retain per line):
+    /// per segment its field (`-1` for a literal) and its literal's range in `pool`.
+    private let kinds: [Int]
+    private let literalStarts: [Int]
+    private let literalLengths: [Int]
+    private let pool: [UInt8]
     /// The format as configured.
     public let text: String
 
@@ -85,6 +93,24 @@ public struct AccessLogFormat: Sendable {
         }
         if !literal.isEmpty { segments.append(.literal(literal)) }
         self.segments = segments
+        var kinds: [Int] = [], starts: [Int] = [], lengths: [Int] = [], pool: [UInt8] = []
+        for segment in segments {
+            switch segment {
+            case let .literal(bytes):
+                kinds.append(-1)
+                starts.append(pool.count)
+                lengths.append(bytes.count)
+                pool += bytes
+            case let .field(field):
+                kinds.append(field.rawValue)
+                starts.append(0)
+                lengths.append(0)
+            }
+        }
+        self.kinds = kinds
+        literalStarts = starts
+        literalLengths = lengths
+        self.pool = pool
     }
 
     /// Whether the format logs this variable.
@@ -109,50 +135,79 @@ public struct AccessLogFormat: Sendable {
 
     /// Matches `line` (no newline) of `buffer`, filling `match`; `false` when the line does not fit the format.
     public func match(_ buffer: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, into match: inout Match) -> Bool {
-        match.reset()
+        kinds.withUnsafeBufferPointer { kinds in
+            literalStarts.withUnsafeBufferPointer { literalStarts in
+                literalLengths.withUnsafeBufferPointer { literalLengths in
+                    pool.withUnsafeBufferPointer { pool in
+                        match.starts.withUnsafeMutableBufferPointer { starts in
+                            match.ends.withUnsafeMutableBufferPointer { ends in
+                                for index in 0..<starts.count { starts[index] = -1 }
+                                return Self.match(buffer, line, kinds, literalStarts, literalLengths, pool, starts, ends)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func match(_ buffer: UnsafeBufferPointer<UInt8>, _ line: Range<Int>, _ kinds: UnsafeBufferPointer<Int>,
+                              _ literalStarts: UnsafeBufferPointer<Int>, _ literalLengths: UnsafeBufferPointer<Int>,
+                              _ pool: UnsafeBufferPointer<UInt8>, _ starts: UnsafeMutableBufferPointer<Int>,
+                              _ ends: UnsafeMutableBufferPointer<Int>) -> Bool {
         var cursor = line.lowerBound
         let end = line.upperBound
+        let count = kinds.count
+        let other = Field.other.rawValue
         var index = 0
-        let count = segments.count
         while index < count {
-            switch segments[index] {
-            case let .literal(literal):
-                guard cursor + literal.count <= end else { return false }
-                for offset in 0..<literal.count where buffer[cursor + offset] != literal[offset] { return false }
-                cursor += literal.count
-            case let .field(field):
+            let kind = kinds[index]
+            if kind < 0 {
+                let length = literalLengths[index], from = literalStarts[index]
+                guard cursor + length <= end else { return false }
+                for offset in 0..<length where buffer[cursor + offset] != pool[from + offset] { return false }
+                cursor += length
+            } else {
                 let start = cursor
-                if index + 1 < count, case let .literal(next) = segments[index + 1] {
-                    let first = next[0]
+                if index + 1 < count, kinds[index + 1] < 0 {
+                    let from = literalStarts[index + 1], length = literalLengths[index + 1]
+                    let first = pool[from]
                     var found = -1
                     var scan = cursor
-                    search: while scan < end {
-                        let byte = buffer[scan]
-                        if byte == UInt8(ascii: "\\") {
-                            scan += 2
-                            continue
-                        }
-                        if byte == first, scan + next.count <= end {
+                    let base = buffer.baseAddress!
+                    // memchr for the literal's first byte, then: not escaped (an odd run of
+                    // backslashes before it), and the whole literal there.
+                    while scan < end {
+                        guard let hit = memchr(base + scan, Int32(first), end - scan) else { break }
+                        let position = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+                        var backslashes = 0
+                        while position - backslashes - 1 >= cursor, buffer[position - backslashes - 1] == 0x5C { backslashes += 1 }
+                        if backslashes & 1 == 0, position + length <= end {
                             var same = true
-                            for offset in 1..<max(1, next.count) where buffer[scan + offset] != next[offset] {
-                                same = false
-                                break
+                            var offset = 1
+                            while offset < length {
+                                if buffer[position + offset] != pool[from + offset] {
+                                    same = false
+                                    break
+                                }
+                                offset += 1
                             }
                             if same {
-                                found = scan
-                                break search
+                                found = position
+                                break
                             }
                         }
-                        scan += 1
+                        scan = position + 1
                     }
                     guard found >= 0 else { return false }
                     cursor = found
                 } else if index + 1 == count {
                     cursor = end
                 }
-                if field != .other {
-                    match.starts[field.rawValue] = start
-                    match.ends[field.rawValue] = cursor
+                if kind != other {
+                    starts[kind] = start
+                    ends[kind] = cursor
                 }
             }
             index += 1

@@ -30,7 +30,10 @@ public struct AccessLogScanner {
     private var fromProxy: [Int]
     private var upstreamIndex: [UInt64: Int] = [:]
     private var upstreamNames: [String] = []
-    private var upstreamStatuses: [[Int: Int]] = []
+    /// 600 status counters per upstream address (status 0: none logged).
+    private var upstreamCounts: [Int] = []
+    /// The two addresses seen last (hash, slot): most lines repeat one of them.
+    private var lastUpstream: (UInt64, Int, UInt64, Int) = (0, -1, 0, -1)
     private var minutes: [Int: AccessLogMinute] = [:]
     private var samples: [AccessLogSample] = []
     private static let sampleLimit = 5
@@ -96,13 +99,38 @@ public struct AccessLogScanner {
         return nil
     }
 
+    /// The last `$time_local` read: its bytes without the seconds, and its value at second 0.
+    /// Lines of one minute share all but the seconds, so most lines parse two digits.
+    private var stampPrefix = [UInt8](repeating: 0, count: 26)
+    private var stampBase: Int? = nil
+
+    private mutating func cachedTime(_ buffer: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let range = fields.range(.timeLocal), range.count == 26 else { return Self.time(buffer, fields) }
+        let i = range.lowerBound
+        if let base = stampBase {
+            let same = stampPrefix.withUnsafeBufferPointer { prefix in
+                memcmp(buffer.baseAddress! + i, prefix.baseAddress!, 18) == 0
+                    && memcmp(buffer.baseAddress! + i + 20, prefix.baseAddress! + 20, 6) == 0
+            }
+            let tens = buffer[i + 18] &- 48, ones = buffer[i + 19] &- 48
+            if same, tens < 10, ones < 10 { return base + Int(tens) * 10 + Int(ones) }
+        }
+        guard let value = AccessLogFields.timeLocal(buffer, range) else { return nil }
+        let seconds = Int(buffer[i + 18] &- 48) * 10 + Int(buffer[i + 19] &- 48)
+        stampPrefix.withUnsafeMutableBufferPointer { prefix in
+            for offset in 0..<26 { prefix[offset] = buffer[i + offset] }
+        }
+        stampBase = value - seconds
+        return value
+    }
+
     private mutating func line(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
         guard format.match(buffer, range, into: &fields) else {
             lines += 1
             unmatched += 1
             return
         }
-        let time = Self.time(buffer, fields)
+        let time = cachedTime(buffer)
         if let time, time < windowStart {
             skipped += 1
             return
@@ -195,15 +223,32 @@ public struct AccessLogScanner {
         return start..<stop
     }
 
+    /// The minute being counted, flushed into `minutes` when a line falls in another one
+    /// (lines come in time order, so the dictionary is touched once a minute, not once a line).
+    private var current = (start: Int.min, requests: 0, serverErrors: 0, gatewayErrors: 0, maxRequestTime: -1.0)
+
     private mutating func minute(_ time: Int, failed: Bool, gateway: Bool, requestTime: Double?) {
         let start = time - ((time % 60) + 60) % 60
-        var entry = minutes[start] ?? AccessLogMinute(start: Date(timeIntervalSince1970: Double(start)), requests: 0,
-                                                      serverErrors: 0, gatewayErrors: 0)
-        entry.requests += 1
-        if failed { entry.serverErrors += 1 }
-        if gateway { entry.gatewayErrors += 1 }
-        if let requestTime { entry.maxRequestTime = max(entry.maxRequestTime ?? 0, requestTime) }
-        minutes[start] = entry
+        if start != current.start {
+            flushMinute()
+            current = (start, 0, 0, 0, -1)
+        }
+        current.requests += 1
+        if failed { current.serverErrors += 1 }
+        if gateway { current.gatewayErrors += 1 }
+        if let requestTime, requestTime > current.maxRequestTime { current.maxRequestTime = requestTime }
+    }
+
+    private mutating func flushMinute() {
+        guard current.start != Int.min, current.requests > 0 else { return }
+        var entry = minutes[current.start] ?? AccessLogMinute(start: Date(timeIntervalSince1970: Double(current.start)),
+                                                              requests: 0, serverErrors: 0, gatewayErrors: 0)
+        entry.requests += current.requests
+        entry.serverErrors += current.serverErrors
+        entry.gatewayErrors += current.gatewayErrors
+        if current.maxRequestTime >= 0 { entry.maxRequestTime = max(entry.maxRequestTime ?? 0, current.maxRequestTime) }
+        minutes[current.start] = entry
+        current.requests = 0
     }
 
     /// `$upstream_addr` and `$upstream_status` are lists aligned entry by entry (`, ` between
@@ -220,16 +265,23 @@ public struct AccessLogScanner {
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
             for index in address { hash = (hash ^ UInt64(buffer[index])) &* 0x100_0000_01b3 }
             let slot: Int
-            if let known = upstreamIndex[hash] {
+            if hash == lastUpstream.0 && lastUpstream.1 >= 0 {
+                slot = lastUpstream.1
+            } else if hash == lastUpstream.2 && lastUpstream.3 >= 0 {
+                slot = lastUpstream.3
+            } else if let known = upstreamIndex[hash] {
                 slot = known
             } else {
                 guard upstreamNames.count < 1024 else { continue }
                 slot = upstreamNames.count
                 upstreamIndex[hash] = slot
                 upstreamNames.append(String(decoding: UnsafeBufferPointer(rebasing: buffer[address]), as: UTF8.self))
-                upstreamStatuses.append([:])
+                upstreamCounts += [Int](repeating: 0, count: 600)
             }
-            upstreamStatuses[slot][status, default: 0] += 1
+            lastUpstream = (hash, slot, lastUpstream.0, lastUpstream.1)
+            if status >= 0 && status < 600 {
+                upstreamCounts[slot * 600 + status] += 1
+            }
         }
     }
 
@@ -280,6 +332,9 @@ public struct AccessLogScanner {
 
     /// The window's summary.
     public func summary(format name: String, source: SourceLocation?, bytesRead: Int) -> AccessLogWindow {
+        var flushed = self
+        flushed.flushMinute()
+        let minutes = flushed.minutes
         var total = AccessLogCounts()
         for route in 0...routeLocations.count {
             let part = counts(route)
@@ -295,8 +350,11 @@ public struct AccessLogScanner {
             logsRequestTime: format.logs(.requestTime), total: total,
             routes: routeLocations.indices.map { AccessLogRouteCounts(route: routeLabels[$0], location: routeLocations[$0],
                                                                        counts: counts($0)) },
-            upstreams: upstreamNames.indices.map { AccessLogUpstreamCounts(address: upstreamNames[$0],
-                                                                           statuses: upstreamStatuses[$0]) },
+            upstreams: upstreamNames.indices.map { slot in
+                var statuses: [Int: Int] = [:]
+                for status in 0..<600 where upstreamCounts[slot * 600 + status] > 0 { statuses[status] = upstreamCounts[slot * 600 + status] }
+                return AccessLogUpstreamCounts(address: upstreamNames[slot], statuses: statuses)
+            },
             firstFailure: date(firstFailure), lastFailure: date(lastFailure),
             minutes: minutes.values.sorted { $0.start < $1.start }, failureSamples: samples)
     }
