@@ -107,7 +107,9 @@ import Testing
         let ids = CheckCatalog.all.map(\.id)
         #expect(Set(ids).count == ids.count)
         for check in CheckCatalog.all {
-            #expect(check.id.allSatisfy { $0.isLowercase || $0 == "-" })
+            // kebab-case: lowercase words and digits (`app-returned-5xx`), no leading/trailing/double dash.
+            #expect(check.id.allSatisfy { ($0.isASCII && $0.isLowercase) || $0.isASCII && $0.isNumber || $0 == "-" }, "\(check.id)")
+            #expect(!check.id.hasPrefix("-") && !check.id.hasSuffix("-") && !check.id.contains("--"), "\(check.id)")
             #expect(!check.rationale.isEmpty && !check.fixText.isEmpty && !check.title.isEmpty)
         }
     }
