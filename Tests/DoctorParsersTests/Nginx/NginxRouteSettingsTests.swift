@@ -126,6 +126,15 @@ struct NginxRouteSettingsTests {
         #expect(route.settings.upstreamKeepalive == RouteSetting(name: "upstream.keepalive", args: ["16"], source: at(2)))
         #expect(route.settings.upstreamKeepaliveTimeout?.seconds == 4)
         #expect(route.settings.upstreamKeepaliveTimeout?.description == "upstream.keepalive_timeout 4s (\(main):2)")
+        // Per-server passive health check: written values with the server line, else nginx's defaults.
+        guard case let .upstream(_, _, servers) = route.target, let server = servers.first else {
+            Issue.record("not an upstream target")
+            return
+        }
+        #expect(server.maxFails == RouteSetting(name: "max_fails", args: ["2"], source: at(2)))
+        #expect(server.failTimeout.seconds == 5)
+        let bare = UpstreamServer(endpoint: .tcp(host: "127.0.0.1", port: 1), source: at(9))
+        #expect(bare.maxFails.isDefault && bare.maxFails.value == "1" && bare.failTimeout.seconds == 10)
     }
 
     @Test(arguments: [
