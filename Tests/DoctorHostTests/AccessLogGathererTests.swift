@@ -89,6 +89,13 @@ struct AccessLogGathererTests {
         let window = try #require(windows.first)
         #expect(window.total.statuses == [200: 36, 502: 4] && !window.cutShort)
         #expect(window.bytesRead <= 256 << 10, "a 256 KiB tail holds the window: read \(window.bytesRead)")
+
+        // `access_log /dev/stdout` (a container's): never read, on either path.
+        for host in [recorder as any DoctorHost.Host, LiveHost()] {
+            let (none, why) = AccessLogGatherer(host: host)
+                .gather([proxy(["up": format])], routes: [route("/", log: "/dev/stdout")], since: now.addingTimeInterval(-900))
+            #expect(none.isEmpty && why.first?.reason.contains("not a regular file") == true, "\(why)")
+        }
     }
 
     @Test func badInputBecomesUnavailable() throws {

@@ -96,6 +96,12 @@ struct AccessLogGatherer: Sendable {
     // MARK: Snapshot / recording: tails
 
     private func readThroughTail(_ target: Target, format: AccessLogFormat, since start: Int) throws(HostError) -> AccessLogWindow {
+        // `access_log /dev/stdout` (containers) is a pipe or a terminal: reading it would block or eat
+        // someone else's output. Only regular files are logs to read.
+        let status = try host.status(target.path, followLinks: true)
+        guard status.kind == .regular else {
+            throw .io(target.path, errno: EINVAL, message: "not a regular file (\(status.kind.rawValue))")
+        }
         var size = Self.probe
         while true {
             let tail = try host.readTail(target.path, maxBytes: size)
