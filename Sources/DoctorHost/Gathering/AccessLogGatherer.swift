@@ -98,8 +98,8 @@ struct AccessLogGatherer: Sendable {
     private func readThroughTail(_ target: Target, format: AccessLogFormat, since start: Int) throws(HostError) -> AccessLogWindow {
         // `access_log /dev/stdout` (containers) is a pipe or a terminal: reading it would block or eat
         // someone else's output. Only regular files are logs to read.
-        let status = try host.status(target.path, followLinks: true)
-        guard status.kind == .regular else {
+        // A snapshot captured before this check may hold the tail without the stat: then read the tail.
+        if let status = try? host.status(target.path, followLinks: true), status.kind != .regular {
             throw .io(target.path, errno: EINVAL, message: "not a regular file (\(status.kind.rawValue))")
         }
         var size = Self.probe
