@@ -38,22 +38,10 @@ extension UWSGIIniFile {
     /// uWSGI option. Placeholders the file settles are expanded as for sockets.
     public static func limits(_ text: String, file: String, section: String = "uwsgi",
                               placeholders: [String: String] = [:]) -> AppServerLimits {
-        var currentSection = ""
-        var values = placeholders
         var result = AppServerLimits()
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = AppServerText.trim(rawLine)
-            guard let first = line.first, first != ";", first != "#" else { continue }
-            if first == "[" {
-                currentSection = String(line.dropFirst().dropLast())
-                continue
-            }
-            guard currentSection == section, let equals = line.firstIndex(of: "=") else { continue }
-            let key = String(AppServerText.trim(line[..<equals]))
-            let value = expand(String(AppServerText.trim(line[line.index(after: equals)...])), file: file, values: values)
-            values[key] = value
-            let setting = AppServerSetting(value, source: "\(file):\(offset + 1)")
-            switch key {
+        for entry in assignments(text, file: file, section: section, placeholders: placeholders).entries where !entry.value.isEmpty {
+            let setting = AppServerSetting(entry.value, source: "\(file):\(entry.line)")
+            switch entry.key {
             case "harakiri": result.timeout = setting
             case "processes", "workers": result.workers = setting
             case "threads": result.threads = setting

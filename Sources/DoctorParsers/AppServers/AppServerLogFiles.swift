@@ -126,20 +126,9 @@ public enum AppServerLogFiles {
     /// a UDP `host:port` is not a file and is left out.
     public static func fromUWSGIIni(_ text: String, file: String, section: String = "uwsgi",
                                     workingDirectory: String?) -> [AppServerLogFile] {
-        var currentSection = ""
-        var values: [String: String] = [:]
         var files: [AppServerLogFile] = []
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = AppServerText.trim(rawLine)
-            guard let first = line.first, first != ";", first != "#" else { continue }
-            if first == "[" {
-                currentSection = String(line.dropFirst().dropLast())
-                continue
-            }
-            guard currentSection == section, let equals = line.firstIndex(of: "=") else { continue }
-            let key = String(AppServerText.trim(line[..<equals]))
-            let value = UWSGIIniFile.expand(String(AppServerText.trim(line[line.index(after: equals)...])), file: file, values: values)
-            values[key] = value
+        for entry in UWSGIIniFile.assignments(text, file: file, section: section).entries {
+            let (key, value) = (entry.key, entry.value)
             var path: String?
             switch key {
             case "logto", "logto2", "daemonize", "daemonize2":
@@ -154,7 +143,7 @@ public enum AppServerLogFiles {
             guard let path, !path.isEmpty, !path.contains("%("), !path.contains("$(") else { continue }
             let resolved = AppServerPath.resolve(path, against: workingDirectory)
             if !files.contains(where: { $0.path == resolved }) {
-                files.append(AppServerLogFile(path: resolved, role: .error, source: "\(file):\(offset + 1)"))
+                files.append(AppServerLogFile(path: resolved, role: .error, source: "\(file):\(entry.line)"))
             }
         }
         return files

@@ -23,29 +23,14 @@ public enum UWSGIIniFile {
     ///   - placeholders: `%(name)` values known from elsewhere, e.g. `debianPlaceholders(forConfig:)`.
     public static func binds(_ text: String, file: String, section: String = "uwsgi", workingDirectory: String? = nil,
                              placeholders: [String: String] = [:]) -> (binds: [AppServerBind], timeoutSeconds: Int?) {
-        var currentSection = ""
-        var values = placeholders
-        var sockets: [(key: String, value: String, line: Int)] = []
+        let (entries, values) = assignments(text, file: file, section: section, placeholders: placeholders)
+        var sockets: [Assignment] = []
         var harakiri: Int?
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = AppServerText.trim(rawLine)
-            guard let first = line.first, first != ";", first != "#" else { continue }
-            if first == "[" {
-                // uWSGI takes everything after `[` but the line's last character as the name.
-                currentSection = String(line.dropFirst().dropLast())
-                continue
-            }
-            guard currentSection == section else { continue }
-            let equals = line.firstIndex(of: "=") ?? line.endIndex
-            // `http_socket` is not `http-socket` to uWSGI (observed: it fails with "the -s/--socket option is missing").
-            let key = String(AppServerText.trim(line[..<equals]))
-            let value = equals < line.endIndex ? String(AppServerText.trim(line[line.index(after: equals)...])) : ""
-            let expanded = expand(value, file: file, values: values)
-            values[key] = expanded
-            if socketKeys[key] != nil {
-                sockets.append((key, expanded, offset + 1))
-            } else if key == "harakiri" {
-                harakiri = Int(expanded)
+        for entry in entries {
+            if socketKeys[entry.key] != nil {
+                sockets.append(entry)
+            } else if entry.key == "harakiri" {
+                harakiri = Int(entry.value)
             }
         }
         let defaultProtocol = values["protocol"] ?? "uwsgi"
@@ -60,6 +45,41 @@ public enum UWSGIIniFile {
             return AppServerBind(endpoint: reading.endpoint, raw: socket.value, source: source, protocolName: protocolName)
         }
         return (binds, harakiri)
+    }
+
+    /// One `key = value` line of a section, its value expanded with what the lines before it settled.
+    public struct Assignment: Sendable, Equatable {
+        /// As written: `http_socket` is not `http-socket` to uWSGI (observed: it fails with
+        /// "the -s/--socket option is missing").
+        public var key: String
+        public var value: String
+        public var line: Int
+    }
+
+    /// Every assignment of `section` in file order, and the values in force at its end.
+    /// A line without `=` is a flag (`master`) with an empty value.
+    public static func assignments(_ text: String, file: String, section: String,
+                                   placeholders: [String: String] = [:]) -> (entries: [Assignment], values: [String: String]) {
+        var currentSection = ""
+        var values = placeholders
+        var entries: [Assignment] = []
+        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = AppServerText.trim(rawLine)
+            guard let first = line.first, first != ";", first != "#" else { continue }
+            if first == "[" {
+                // uWSGI takes everything after `[` but the line's last character as the name.
+                currentSection = String(line.dropFirst().dropLast())
+                continue
+            }
+            guard currentSection == section else { continue }
+            let equals = line.firstIndex(of: "=") ?? line.endIndex
+            let key = String(AppServerText.trim(line[..<equals]))
+            let value = equals < line.endIndex ? String(AppServerText.trim(line[line.index(after: equals)...])) : ""
+            let expanded = expand(value, file: file, values: values)
+            values[key] = expanded
+            entries.append(Assignment(key: key, value: expanded, line: offset + 1))
+        }
+        return (entries, values)
     }
 
     /// What Debian's uWSGI init script passes in the environment for one app's ini file:
