@@ -89,6 +89,17 @@ extension Lab {
                                 app: String = "labsite.wsgi:application", extraArgs: [String] = [],
                                 environment overrides: [String: String?] = [:],
                                 startsecs: Int = 2, startretries: Int = 3) -> SupervisedProgram {
+        let environment = programEnvironment(overrides)
+        let command = ["\(venv)/bin/gunicorn", "--chdir", labsite, "--bind", bind.gunicornArgument,
+                       "--workers", String(workers), "--no-control-socket"] + extraArgs + [app]
+        return SupervisedProgram(name: name, command: command, directory: labsite, environment: environment,
+                                 startretries: startretries, startsecs: startsecs)
+    }
+
+    /// The `environment=` every lab app-server program gets: DJANGO_SETTINGS_MODULE,
+    /// DJANGO_SECRET_KEY, LAB_DATA_DIR and PYTHONUNBUFFERED, with `overrides` applied
+    /// (`nil` removes one: `["DJANGO_SECRET_KEY": nil]` is the missing-env-var crash).
+    func programEnvironment(_ overrides: [String: String?]) -> [String: String] {
         var environment = [
             "DJANGO_SETTINGS_MODULE": "labsite.settings",
             "DJANGO_SECRET_KEY": Lab.djangoSecretKey,
@@ -96,10 +107,7 @@ extension Lab {
             "PYTHONUNBUFFERED": "1",
         ]
         for (key, value) in overrides { environment[key] = value }
-        let command = ["\(venv)/bin/gunicorn", "--chdir", labsite, "--bind", bind.gunicornArgument,
-                       "--workers", String(workers), "--no-control-socket"] + extraArgs + [app]
-        return SupervisedProgram(name: name, command: command, directory: labsite, environment: environment,
-                                 startretries: startretries, startsecs: startsecs)
+        return environment
     }
 
     /// Uvicorn from the venv as a supervised program: `command=uvicorn --app-dir labsite
@@ -110,13 +118,7 @@ extension Lab {
     public func uvicornProgram(name: String = "app", bind: Bind, app: String = "labsite.asgi:application",
                                extraArgs: [String] = [], environment overrides: [String: String?] = [:],
                                startsecs: Int = 2, startretries: Int = 3) -> SupervisedProgram {
-        var environment = [
-            "DJANGO_SETTINGS_MODULE": "labsite.settings",
-            "DJANGO_SECRET_KEY": Lab.djangoSecretKey,
-            "LAB_DATA_DIR": dataDirectory,
-            "PYTHONUNBUFFERED": "1",
-        ]
-        for (key, value) in overrides { environment[key] = value }
+        let environment = programEnvironment(overrides)
         var command = ["\(venv)/bin/uvicorn", "--app-dir", labsite]
         switch bind {
         case let .tcp(host, port): command += ["--host", host, "--port", String(port)]

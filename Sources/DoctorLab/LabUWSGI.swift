@@ -26,13 +26,7 @@ extension Lab {
                              extraArgs: [String] = [], environment overrides: [String: String?] = [:],
                              startsecs: Int = 2, startretries: Int = 3) throws -> SupervisedProgram {
         guard let uwsgi = Lab.uwsgiExecutable else { throw LabError.notSetUp("uWSGI is not installed (Debian packages uwsgi uwsgi-plugin-python3)") }
-        var environment = [
-            "DJANGO_SETTINGS_MODULE": "labsite.settings",
-            "DJANGO_SECRET_KEY": Lab.djangoSecretKey,
-            "LAB_DATA_DIR": dataDirectory,
-            "PYTHONUNBUFFERED": "1",
-        ]
-        for (key, value) in overrides { environment[key] = value }
+        let environment = programEnvironment(overrides)
         var command = [uwsgi, "--plugin", "python3", "--master", "--processes", String(processes), "--die-on-term", "--need-app",
                        "--http-socket", bind.gunicornArgument, "--virtualenv", venv, "--chdir", labsite,
                        "--module", "labsite.wsgi:application"]
