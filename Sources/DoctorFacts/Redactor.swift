@@ -94,9 +94,12 @@ public enum Redactor {
                 index += 1
                 continue
             }
-            // Key: the identifier-ish run just before the separator (skipping a closing quote).
+            // Key: the identifier-ish run just before the separator, skipping the spaces and the
+            // closing quote of `SECRET_KEY = '…'` and `'PASSWORD': '…'` (settings.py, JSON, YAML).
             var keyEnd = out.count
-            if keyEnd > 0, out[keyEnd - 1] == UInt8(ascii: "\"") { keyEnd -= 1 }
+            while keyEnd > 0, out[keyEnd - 1] == UInt8(ascii: " ") { keyEnd -= 1 }
+            let spaced = keyEnd < out.count
+            if keyEnd > 0, out[keyEnd - 1] == UInt8(ascii: "\"") || out[keyEnd - 1] == UInt8(ascii: "'") { keyEnd -= 1 }
             var keyStart = keyEnd
             while keyStart > 0, isKeyByte(out[keyStart - 1]) { keyStart -= 1 }
             let key = String(decoding: out[keyStart..<keyEnd], as: UTF8.self)
@@ -108,6 +111,13 @@ public enum Redactor {
             // Keep optional spaces and an opening quote, then mask the value.
             while index < input.count, input[index] == UInt8(ascii: " ") {
                 out.append(input[index]); index += 1
+            }
+            if spaced, byte == UInt8(ascii: "="), let end = pythonExpressionEnd(input, from: index) {
+                // `SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-key")`: how the value is
+                // set is what a diagnosis needs; only the string literals in it can be secrets.
+                out.append(contentsOf: maskingLiterals(input[index..<end]))
+                index = end
+                continue
             }
             var quote: UInt8?
             if index < input.count, input[index] == UInt8(ascii: "\"") || input[index] == UInt8(ascii: "'") {
@@ -126,7 +136,57 @@ public enum Redactor {
                 valueEnd += 1
             }
             if valueEnd > index { out.append(contentsOf: Array(mask.utf8)) }
+            // `Authorization: Bearer abc…`: the scheme is not the secret, the word after it is.
+            if quote == nil, valueEnd < input.count, input[valueEnd] == UInt8(ascii: " "),
+               authorizationSchemes.contains(String(decoding: input[index..<valueEnd], as: UTF8.self).lowercased()) {
+                var tokenEnd = valueEnd + 1
+                while tokenEnd < input.count, input[tokenEnd] != UInt8(ascii: " "), input[tokenEnd] != UInt8(ascii: "\n") {
+                    tokenEnd += 1
+                }
+                out.append(UInt8(ascii: " "))
+                if tokenEnd > valueEnd + 1 { out.append(contentsOf: Array(mask.utf8)) }
+                valueEnd = tokenEnd
+            }
             index = valueEnd
+        }
+        return out
+    }
+
+    private static let authorizationSchemes: Set<String> = ["bearer", "basic", "token", "digest", "negotiate"]
+
+    /// The end of the line when the value at `start` is a Python call or subscript
+    /// (`os.environ[…]`, `env(…)`, `config(…)`), else `nil` (a plain value, masked whole).
+    private static func pythonExpressionEnd(_ input: [UInt8], from start: Int) -> Int? {
+        var index = start
+        while index < input.count, input[index] == UInt8(ascii: " ") { index += 1 }
+        let nameStart = index
+        while index < input.count, isKeyByte(input[index]), input[index] != UInt8(ascii: "-") { index += 1 }
+        guard index > nameStart, index < input.count,
+              input[index] == UInt8(ascii: "(") || input[index] == UInt8(ascii: "[") else { return nil }
+        while index < input.count, input[index] != UInt8(ascii: "\n") { index += 1 }
+        return index
+    }
+
+    /// The expression with every quoted literal masked, except upper-case names
+    /// (`"DJANGO_SECRET_KEY"`), which name the variable read rather than hold a value.
+    private static func maskingLiterals(_ expression: ArraySlice<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        var index = expression.startIndex
+        while index < expression.endIndex {
+            let byte = expression[index]
+            out.append(byte)
+            index += 1
+            guard byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") else { continue }
+            var end = index
+            while end < expression.endIndex, expression[end] != byte { end += 1 }
+            let literal = expression[index..<end]
+            let isName = literal.allSatisfy {
+                ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+                    || $0 == UInt8(ascii: "_")
+            }
+            out.append(contentsOf: isName ? Array(literal) : (literal.isEmpty ? [] : Array(mask.utf8)))
+            if end < expression.endIndex { out.append(byte) }
+            index = min(end + 1, expression.endIndex)
         }
         return out
     }
