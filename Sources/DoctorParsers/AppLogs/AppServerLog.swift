@@ -311,10 +311,7 @@ public enum AppServerLog {
         /// `*** Starting uWSGI 2.0.21-debian (64bit) on [Sat Nov 21 09:17:44 2026] ***`
         static func uwsgiStartTime(_ content: Substring, localZone: TimeZone) -> Date? {
             guard let rest = AppServerLogClassifier.after(content, " on ["), let close = rest.firstIndex(of: "]") else { return nil }
-            let parts = rest[..<close].split(separator: " ")
-            guard parts.count == 5, let month = JournalPrefix.months.firstIndex(of: String(parts[1])),
-                  let day = Int(parts[2]), let year = Int(parts[4]) else { return nil }
-            return JournalPrefix.date(year: year, month: month + 1, day: day, clock: parts[3], zone: localZone)
+            return LogTimestamp.ctime(rest[..<close], localZone: localZone)
         }
     }
 }
@@ -322,8 +319,6 @@ public enum AppServerLog {
 /// `Nov 21 09:17:48 host gunicorn[123]: msg` (`journalctl -o short`, syslog) and
 /// `2026-11-21T09:17:48+0000 host gunicorn[123]: msg` (`-o short-iso`).
 enum JournalPrefix {
-    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
     static func strip(_ line: Substring, localZone: TimeZone) -> (content: Substring, identifier: Substring, time: Date?)? {
         var rest = line[...]
         func token() -> Substring? {
@@ -336,7 +331,7 @@ enum JournalPrefix {
         guard let lead = line.first, lead.isASCII, lead.isUppercase || lead.isNumber else { return nil }
         guard let first = token() else { return nil }
         var time: Date?
-        if let month = months.firstIndex(of: String(first)) {
+        if let month = LogTimestamp.months.firstIndex(of: String(first)) {
             guard let day = token().flatMap({ Int($0) }), let clock = token(), clock.count == 8 else { return nil }
             let year = Calendar(identifier: .gregorian).dateComponents(in: localZone, from: Date()).year ?? 2000
             time = date(year: year, month: month + 1, day: day, clock: clock, zone: localZone)

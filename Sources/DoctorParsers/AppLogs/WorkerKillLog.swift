@@ -37,7 +37,7 @@ public enum WorkerKillLog {
             let location = firstLineNumber.map { "\(source):\($0 + offset)" } ?? source
             func time() -> Date? {
                 if let times, offset < times.count, let known = times[offset] { return known }
-                return LogTimestamp.parse(line, localZone: localZone) ?? ctimeStamp(line, localZone: localZone)
+                return LogTimestamp.parse(line, localZone: localZone) ?? LogTimestamp.ctime(line, localZone: localZone)
             }
             if let pid = number(after: "WORKER TIMEOUT (pid:", in: line) {
                 timedOut.insert(pid)
@@ -66,23 +66,6 @@ public enum WorkerKillLog {
             kills.insert(pending.kill, at: at)
         }
         return kills
-    }
-
-    private static let weekdays: Set<String> = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-    /// uWSGI's `ctime` stamp at the start of a line (`Sat Nov 21 10:57:47 2026`, the day
-    /// space-padded below 10), in the log's local zone.
-    static func ctimeStamp(_ line: Substring, localZone: TimeZone) -> Date? {
-        let words = line.prefix(40).split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
-        guard words.count >= 5, weekdays.contains(String(words[0])),
-              let month = months.firstIndex(of: String(words[1])),
-              let day = Int(words[2]), (1...31).contains(day), let year = Int(words[4]), year > 1970 else { return nil }
-        let clock = words[3].split(separator: ":")
-        guard clock.count == 3, let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2]) else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = localZone
-        return calendar.date(from: DateComponents(year: year, month: month + 1, day: day, hour: hour, minute: minute, second: second))
     }
 
     /// The decimal number after `marker` (spaces skipped), optionally after a second marker that follows it.

@@ -30,7 +30,21 @@ public enum LogTimestamp {
         return value
     }
 
-    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    private static let weekdays: Set<String> = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+    /// A C `ctime` stamp at the start of `text` (`Sat Nov 21 10:57:47 2026`, the day space-padded
+    /// below 10), read in `localZone`: uWSGI stamps its lines and its start banner this way.
+    /// Not tried by `parse`, whose callers never see it; uWSGI's readers ask for it.
+    static func ctime(_ text: Substring, localZone: TimeZone) -> Date? {
+        let words = text.prefix(40).split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
+        guard words.count >= 5, weekdays.contains(String(words[0])),
+              let month = months.firstIndex(of: String(words[1])),
+              let day = Int(words[2]), (1...31).contains(day), let year = Int(words[4]), year > 1970 else { return nil }
+        let clock = words[3].split(separator: ":")
+        guard clock.count == 3, let hour = Int(clock[0]), let minute = Int(clock[1]), let second = Int(clock[2]) else { return nil }
+        return date(year, month + 1, day, hour, minute, second, zone: localZone)
+    }
 
     private static func stamp(_ bytes: [UInt8], at i: Int, localZone: TimeZone) -> Date? {
         // YYYY/MM/DD HH:MM:SS or YYYY-MM-DD[ T]HH:MM:SS

@@ -59,9 +59,9 @@ struct WorkerDeathLinesTests {
         #expect(kill.time == Date(timeIntervalSince1970: 1_795_258_667))
         // ctime pads days below 10 with a space; a local zone moves the instant.
         let paris = try #require(TimeZone(identifier: "Europe/Paris"))
-        #expect(WorkerKillLog.ctimeStamp("Sun Nov  1 10:00:00 2026 - x", localZone: utc) == Date(timeIntervalSince1970: 1_793_527_200))
-        #expect(WorkerKillLog.ctimeStamp("Sun Nov  1 11:00:00 2026 - x", localZone: paris) == Date(timeIntervalSince1970: 1_793_527_200))
-        #expect(WorkerKillLog.ctimeStamp("Sunday Nov 1 10:00:00 2026", localZone: utc) == nil)
-        #expect(WorkerKillLog.ctimeStamp("Sun Foo 1 10:00:00 2026", localZone: utc) == nil)
+        #expect(LogTimestamp.ctime("Sun Nov  1 10:00:00 2026 - x", localZone: utc) == Date(timeIntervalSince1970: 1_793_527_200))
+        #expect(LogTimestamp.ctime("Sun Nov  1 11:00:00 2026 - x", localZone: paris) == Date(timeIntervalSince1970: 1_793_527_200))
+        #expect(LogTimestamp.ctime("Sunday Nov 1 10:00:00 2026", localZone: utc) == nil)
+        #expect(LogTimestamp.ctime("Sun Foo 1 10:00:00 2026", localZone: utc) == nil)
     }
 }
