@@ -177,21 +177,28 @@ public final class Lab: @unchecked Sendable {
     /// `overrides` adds or replaces variables; a `nil` value removes one
     /// (`["DJANGO_SECRET_KEY": nil]` is the "missing env var" boot crash).
     public func environment(_ overrides: [String: String?] = [:]) -> [String: String] {
-        var environment = [
+        var environment = appEnvironment.merging([
             "PATH": labPath,
             "HOME": directory,
             "LANG": "C.UTF-8",
             "TZ": "UTC",
-            "DJANGO_SETTINGS_MODULE": "labsite.settings",
-            "DJANGO_SECRET_KEY": Lab.djangoSecretKey,
-            "LAB_DATA_DIR": dataDirectory,
             "PYTHONDONTWRITEBYTECODE": "1",
-            "PYTHONUNBUFFERED": "1",
-        ]
+        ]) { app, _ in app }
         for (key, value) in overrides {
             environment[key] = value
         }
         return environment
+    }
+
+    /// What the lab site needs to boot (settings module, secret key, data directory,
+    /// unbuffered output), shared by directly started servers and supervised programs.
+    var appEnvironment: [String: String] {
+        [
+            "DJANGO_SETTINGS_MODULE": "labsite.settings",
+            "DJANGO_SECRET_KEY": Lab.djangoSecretKey,
+            "LAB_DATA_DIR": dataDirectory,
+            "PYTHONUNBUFFERED": "1",
+        ]
     }
 
     private func nsenterArguments(_ argv: [String], workingDirectory: String?) -> [String] {

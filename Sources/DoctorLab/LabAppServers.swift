@@ -109,14 +109,9 @@ extension Lab {
         let doctor = try Lab.doctorExecutable()
         let parent = hiding ?? (target as NSString).deletingLastPathComponent
         let script = #"set -e; mount -t tmpfs gwdoctor-lab "$1"; mkdir -p "$2"; mount --bind "$0" "$2"; shift 2; exec "$@""#
-        let inherited = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        let environment = [
-            "PATH": inherited.isEmpty ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" : inherited + ":/usr/sbin:/sbin",
-            "HOME": directory, "LANG": "C.UTF-8", "NO_COLOR": "1",
-        ]
         let output = try await runInNamespace(["unshare", "--mount", "--propagation", "private", "sh", "-c", script,
                                                source, parent, target, doctor] + arguments,
-                                              environment: environment, timeout: timeout)
+                                              environment: doctorEnvironment, timeout: timeout)
         return DoctorRun(output: output)
     }
 }

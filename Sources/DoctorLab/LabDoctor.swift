@@ -48,18 +48,23 @@ extension Lab {
         throw .doctorNotBuilt(searched: candidates)
     }
 
-    /// Runs the built `gwdoctor` with `arguments` inside the namespace, as root, with the
-    /// test run's PATH (so it finds nginx the way an operator's shell would) and no colour.
-    public func runDoctor(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> DoctorRun {
-        let doctor = try Lab.doctorExecutable()
+    /// The environment every `gwdoctor` run gets: root's tools on the test run's PATH (so it
+    /// finds nginx the way an operator's shell would), the lab as HOME, no colour.
+    var doctorEnvironment: [String: String] {
         let inherited = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        let environment = [
+        return [
             "PATH": inherited.isEmpty ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" : inherited + ":/usr/sbin:/sbin",
             "HOME": directory,
             "LANG": "C.UTF-8",
             "NO_COLOR": "1",
         ]
-        let output = try await runInNamespace([doctor] + arguments, environment: environment, timeout: timeout)
+    }
+
+    /// Runs the built `gwdoctor` with `arguments` inside the namespace, as root, with the
+    /// test run's PATH (so it finds nginx the way an operator's shell would) and no colour.
+    public func runDoctor(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> DoctorRun {
+        let doctor = try Lab.doctorExecutable()
+        let output = try await runInNamespace([doctor] + arguments, environment: doctorEnvironment, timeout: timeout)
         return DoctorRun(output: output)
     }
 

@@ -143,14 +143,7 @@ extension Lab {
     /// otherwise as `runDoctor` (root, the test run's PATH, no colour).
     public func runDoctor(in mount: LabMount, _ arguments: [String], timeout: Duration = .seconds(120)) async throws -> DoctorRun {
         let doctor = try Lab.doctorExecutable()
-        let inherited = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        let environment = [
-            "PATH": inherited.isEmpty ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" : inherited + ":/usr/sbin:/sbin",
-            "HOME": directory,
-            "LANG": "C.UTF-8",
-            "NO_COLOR": "1",
-        ]
-        let output = try await runInNamespace(mount.wrap([doctor] + arguments), environment: environment, timeout: timeout)
+        let output = try await runInNamespace(mount.wrap([doctor] + arguments), environment: doctorEnvironment, timeout: timeout)
         return DoctorRun(output: output)
     }
 

@@ -100,12 +100,7 @@ extension Lab {
     /// DJANGO_SECRET_KEY, LAB_DATA_DIR and PYTHONUNBUFFERED, with `overrides` applied
     /// (`nil` removes one: `["DJANGO_SECRET_KEY": nil]` is the missing-env-var crash).
     func programEnvironment(_ overrides: [String: String?]) -> [String: String] {
-        var environment = [
-            "DJANGO_SETTINGS_MODULE": "labsite.settings",
-            "DJANGO_SECRET_KEY": Lab.djangoSecretKey,
-            "LAB_DATA_DIR": dataDirectory,
-            "PYTHONUNBUFFERED": "1",
-        ]
+        var environment = appEnvironment
         for (key, value) in overrides { environment[key] = value }
         return environment
     }
