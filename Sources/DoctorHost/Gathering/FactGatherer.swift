@@ -49,16 +49,19 @@ public struct FactGatherer: Sendable {
                                      proxyNamespace: proxyNamespace(facts)).gather()
         facts.appServers = apps.servers
         facts.unavailable += apps.unavailable
-        gatherSockets(into: &facts)
+        let accounts = SharedAccounts(host: host)
+        gatherSockets(into: &facts, accounts: accounts)
         if let start = facts.windowStart {
             let supervised = await SupervisorGatherer(host: host, processes: facts.processes, options: options,
-                                                      windowStart: start, proxyNamespace: proxyNamespace(facts)).gather()
+                                                      windowStart: start, proxyNamespace: proxyNamespace(facts),
+                                                      accounts: accounts).gather()
             facts.services += supervised.services
             facts.unavailable += supervised.unavailable
         }
         if let start = facts.windowStart {
             let systemd = await SystemdGatherer(host: host, processes: facts.processes, options: options,
-                                                windowStart: start, proxyNamespace: proxyNamespace(facts)).gather()
+                                                windowStart: start, proxyNamespace: proxyNamespace(facts),
+                                                accounts: accounts).gather()
             facts.services += systemd.services
             facts.unavailable += systemd.unavailable
         }
@@ -119,13 +122,16 @@ public struct FactGatherer: Sendable {
     }
 
     /// Every unix-socket target: what is at the path, and whether the proxy's worker user can reach it.
-    private func gatherSockets(into facts: inout Facts) {
+    private func gatherSockets(into facts: inout Facts, accounts shared: SharedAccounts) {
         var paths: [String] = []
         for route in facts.routes {
             for case let .unix(path) in route.target.endpoints where !paths.contains(path) { paths.append(path) }
         }
         guard !paths.isEmpty else { return }
-        let accounts = readAccounts(into: &facts)
+        let (database, problems) = shared.get()
+        facts.unavailable += problems
+        // Unreadable: no user is known, so only a running worker's own credentials are used.
+        let accounts = database ?? AccountDatabase(passwd: "", group: "")
         for path in paths {
             do {
                 // Followed like connect(2) follows it: a symlink to a live socket is fine.
@@ -150,19 +156,6 @@ public struct FactGatherer: Sendable {
                 facts.socketAccess.append(walker.walk(path, as: credentials))
             }
         }
-    }
-
-    private func readAccounts(into facts: inout Facts) -> AccountDatabase {
-        var texts: [String] = []
-        for path in ["/etc/passwd", "/etc/group"] {
-            do {
-                texts.append(String(decoding: try host.readFile(path, maxBytes: 4 << 20), as: UTF8.self))
-            } catch {
-                texts.append("")
-                facts.unavailable.append(Unavailable(what: path, reason: error.description))
-            }
-        }
-        return AccountDatabase(passwd: texts[0], group: texts[1])
     }
 
     /// The worker processes' real credentials when they run (the ground truth), else the

@@ -13,6 +13,8 @@ struct SupervisorGatherer: Sendable {
     /// The proxy's network namespace: a supervisord in another one (another site's
     /// container or lab) is not managing this proxy's upstreams. `nil` keeps them all.
     var proxyNamespace: String?
+    /// The diagnosis's one read of /etc/passwd and /etc/group; `nil` reads them here.
+    var accounts: SharedAccounts?
 
     static let defaultConfigs = ["/etc/supervisor/supervisord.conf", "/etc/supervisord.conf"]
     static let maxConfigBytes = 1 << 20
@@ -41,7 +43,7 @@ struct SupervisorGatherer: Sendable {
                 for status in SupervisorStatus.parse(output.stdout) { statuses[status.name] = status }
             }
             if resolver == nil {
-                let (accounts, problems) = ServiceDefinitionResolver.readAccounts(host)
+                let (accounts, problems) = self.accounts?.get() ?? ServiceDefinitionResolver.readAccounts(host)
                 unavailable += problems
                 resolver = ServiceDefinitionResolver(host: host, accounts: accounts)
             }

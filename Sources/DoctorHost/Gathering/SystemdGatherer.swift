@@ -21,6 +21,8 @@ struct SystemdGatherer: Sendable {
     var proxyNamespace: String?
     /// Where unit files are looked for (tests point it at temporary directories).
     var unitDirectories: [String] = SystemdGatherer.unitDirectories
+    /// The diagnosis's one read of /etc/passwd and /etc/group; `nil` reads them here.
+    var accounts: SharedAccounts?
 
     /// The unit directories searched for app-server units, highest precedence first (on a merged-/usr
     /// system /lib is /usr/lib: the same names appear twice and the first one wins).
@@ -98,7 +100,7 @@ struct SystemdGatherer: Sendable {
                 }
             }
         }
-        let (accounts, accountProblems) = ServiceDefinitionResolver.readAccounts(host)
+        let (accounts, accountProblems) = self.accounts?.get() ?? ServiceDefinitionResolver.readAccounts(host)
         var accountsReported = false
         let resolver = ServiceDefinitionResolver(host: host, accounts: accounts)
         var services: [ManagedService] = []
