@@ -358,8 +358,12 @@ public struct ServiceDefinitionResolver: Sendable {
             for name in names where name.hasSuffix(".conf") && !seenNames.contains(name) {
                 seenNames.insert(name)
                 let path = directory + "/" + name
-                guard let bytes = try? host.readFile(path, maxBytes: Self.maxSourceBytes) else {
-                    unavailable.append(Unavailable(what: "tmpfiles.d file \(path)", reason: "could not be read"))
+                let bytes: [UInt8]
+                do {
+                    bytes = try host.readFile(path, maxBytes: Self.maxSourceBytes)
+                } catch {
+                    // Why (permission, too large) tells the operator what to fix.
+                    unavailable.append(Unavailable(what: "tmpfiles.d file \(path)", reason: error.description))
                     continue
                 }
                 for (index, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
