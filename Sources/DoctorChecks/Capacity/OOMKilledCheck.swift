@@ -58,7 +58,7 @@ public struct OOMKilledCheck: Check {
             }
             if service.manager == "systemd", service.result != nil {
                 evidence.append(Evidence(kind: .service,
-                                         text: "systemd \(service.name): \(service.state ?? "?") (\(service.stateDetail ?? "?")), Result=\(service.result ?? "?")"
+                                         text: "systemd \(service.name): \(service.stateText), Result=\(service.result ?? "?")"
                                              + (service.exitStatus.map { ", ExecMainStatus=\($0)" } ?? ""),
                                          source: "systemctl show \(service.name)"))
             }

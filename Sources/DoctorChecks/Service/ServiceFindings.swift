@@ -53,10 +53,8 @@ enum ServiceFindings {
     }
 
     static func stateEvidence(_ service: ManagedService) -> Evidence? {
-        guard let state = service.state else { return nil }
-        let command = service.manager == "systemd" ? "systemctl status \(service.name)" : "supervisorctl status \(service.name)"
-        return Evidence(kind: .service, text: "\(service.manager) \(service.name): \(state)" + (service.stateDetail.map { " (\($0))" } ?? ""),
-                        source: command)
+        guard service.state != nil else { return nil }
+        return Evidence(kind: .service, text: "\(service.manager) \(service.name): \(service.stateText)", source: service.statusCommand)
     }
 
     /// The setting's name in this manager's config (`command=` / `ExecStart=`).
@@ -74,5 +72,25 @@ enum ServiceFindings {
         fix.append("Then apply it: \(restartCommand(service)), and probe the app directly before the proxy")
         return Finding(check: check.id, layer: check.layer, severity: severity ?? self.severity(service, facts: facts),
                        summary: summary, route: route?.label, evidence: evidence, fix: fix)
+    }
+}
+
+extension ManagedService {
+    /// `RUNNING (pid 28367, uptime 0:00:04)`, `activating (auto-restart)`, `STARTING`: the
+    /// manager's state as it prints it; no `()` for supervisord's empty detail, no `failed (failed)`
+    /// when systemd's sub-state repeats the state.
+    var stateText: String {
+        let detail = stateDetail.flatMap { $0.isEmpty || $0 == state ? nil : " (\($0))" } ?? ""
+        return (state ?? "state unknown") + detail
+    }
+
+    /// The command that shows this service's state: `systemctl status app.service`,
+    /// `supervisorctl status app`, or `ps` for a process no manager runs.
+    var statusCommand: String {
+        switch manager {
+        case "systemd": "systemctl status \(name)"
+        case "supervisor": "supervisorctl status \(name)"
+        default: pid.map { "ps -o pid,etime,args -p \($0)" } ?? source ?? "ps -eo pid,etime,args"
+        }
     }
 }

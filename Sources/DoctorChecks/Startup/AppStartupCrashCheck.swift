@@ -36,10 +36,8 @@ public struct AppStartupCrashCheck: Check {
                 route.target.endpoints.contains { target in service.binds.contains { $0.endpoint == target } }
             }
             var evidence = [Evidence(kind: .log, text: failure.decisiveLine, source: failure.source)]
-            if let state = service.state {
-                evidence.append(Evidence(kind: .service, text: "\(who(service)): \(state)"
-                                         + (service.stateDetail.map { " (\($0))" } ?? ""),
-                                         source: statusCommand(service)))
+            if service.state != nil {
+                evidence.append(Evidence(kind: .service, text: "\(who(service)): \(service.stateText)", source: service.statusCommand))
             }
             if failure.occurrences > 1 {
                 evidence.append(Evidence(kind: .log, text: "\(failure.occurrences) boot attempts failed this way in the window",
@@ -65,14 +63,6 @@ public struct AppStartupCrashCheck: Check {
     /// `supervisor app`, `systemd app.service`, `pid 412, no manager`.
     private func who(_ service: ManagedService) -> String {
         service.manager == "none" ? "\(service.name), no manager" : "\(service.manager) \(service.name)"
-    }
-
-    private func statusCommand(_ service: ManagedService) -> String {
-        switch service.manager {
-        case "systemd": "systemctl status \(service.name)"
-        case "none": service.pid.map { "/proc/\($0)" } ?? service.source ?? "process table"
-        default: "supervisorctl status \(service.name)"
-        }
     }
 
     private func restart(_ service: ManagedService) -> String {

@@ -43,7 +43,7 @@ public struct CrashLoopCheck: Check {
             let route = facts.routes.first { route in
                 route.target.endpoints.contains { target in service.binds.contains { $0.endpoint == target } }
             }
-            var evidence = [Evidence(kind: .service, text: loop.stateLine, source: statusCommand(service))]
+            var evidence = [Evidence(kind: .service, text: loop.stateLine, source: stateCommand(service))]
             if let failure = service.startupFailures.last {
                 evidence.append(Evidence(kind: .log, text: failure.decisiveLine, source: failure.source))
             }
@@ -88,12 +88,12 @@ public struct CrashLoopCheck: Check {
             if let result = service.result, result != "success", service.result != "start-limit-hit" {
                 what += ", last exit: \(result)" + (service.exitStatus.map { " status \($0)" } ?? "")
             }
-            var line = "systemd \(service.name): \(service.state ?? "?") (\(service.stateDetail ?? "?"))"
+            var line = "systemd \(service.name): \(service.stateText)"
             line += ", Result=\(service.result ?? "?"), NRestarts=\(restarts)"
             if let status = service.exitStatus { line += ", ExecMainStatus=\(status)" }
             return (what, line)
         case "supervisor":
-            let line = "supervisor \(service.name): \(service.state ?? "?")" + (service.stateDetail.map { " (\($0))" } ?? "")
+            let line = "supervisor \(service.name): \(service.stateText)"
             switch service.state {
             case "FATAL": return ("gave up restarting it (FATAL: it exited too quickly on every retry)", line)
             case "BACKOFF": return ("is crash-looping (BACKOFF: it exits before startsecs and supervisord retries)", line)
@@ -104,8 +104,11 @@ public struct CrashLoopCheck: Check {
         }
     }
 
-    private func statusCommand(_ service: ManagedService) -> String {
-        service.manager == "systemd" ? "systemctl show \(service.name)" : "supervisorctl status \(service.name)"
+    /// systemd's line quotes `systemctl show` properties (Result=, NRestarts=): the command that prints just those.
+    private func stateCommand(_ service: ManagedService) -> String {
+        service.manager == "systemd"
+            ? "systemctl show \(service.name) -p ActiveState,SubState,Result,NRestarts,ExecMainStatus"
+            : service.statusCommand
     }
 
     private func fix(_ service: ManagedService) -> [String] {
