@@ -58,6 +58,23 @@ import Testing
         #expect(systemd.first.map { $0.reason.contains("cannot operate") || $0.reason.contains("systemctl") } == true)
     }
 
+    @Test func aDropInThatRunsTheServerIsFoundThoughTheUnitFileDoesNotNameIt() async throws {
+        // `systemctl edit --full` is not always used: `systemctl edit legacy.service` leaves the
+        // unit's own file as it was and puts the new ExecStart= in a drop-in. Not running, so the
+        // unit must be found by its files alone.
+        let root = try TemporaryDirectory()
+        let (etc, lib) = try makeDirectories(root)
+        try Data("[Unit]\nDescription=legacy site\n[Service]\nExecStart=/usr/sbin/legacyd --foreground\n".utf8)
+            .write(to: URL(fileURLWithPath: "\(lib)/legacy.service"))
+        try FileManager.default.createDirectory(atPath: "\(etc)/legacy.service.d", withIntermediateDirectories: true)
+        try Data("[Service]\nExecStart=\nExecStart=/srv/venv/bin/gunicorn --bind 127.0.0.1:8100 site.wsgi\n".utf8)
+            .write(to: URL(fileURLWithPath: "\(etc)/legacy.service.d/override.conf"))
+        try Data("[Service]\nExecStart=/usr/sbin/cron -f\n".utf8).write(to: URL(fileURLWithPath: "\(lib)/cron.service"))
+        let result = await gather([etc, lib])
+        #expect(result.services.map(\.name) == ["legacy.service"])
+        #expect(result.services.first?.binds.compactMap(\.endpoint) == [.tcp(host: "127.0.0.1", port: 8100)])
+    }
+
     @Test func socketActivationGivesTheBindAndPrivateNetworkDropsTCP() async throws {
         let root = try TemporaryDirectory()
         let (etc, _) = try makeDirectories(root)

@@ -165,7 +165,12 @@ struct SystemdGatherer: Sendable {
         guard let directory = unitDirectories.first(where: { listings[$0]?.contains(fileName) == true }) else { return nil }
         let path = directory + "/" + fileName
         guard let text = read(path, what: "systemd unit", into: &unavailable) else { return nil }
-        if mustRunServer {
+        // A drop-in can set ExecStart= (`systemctl edit app.service`): only a unit without one is
+        // judged by its own file's text.
+        let hasDropIns = Set([name + ".d", fileName + ".d"]).contains { dropIn in
+            unitDirectories.contains { listings[$0]?.contains(dropIn) == true }
+        }
+        if mustRunServer, !hasDropIns {
             // The cheap test first: most units on a host are the distribution's own.
             guard text.contains("ExecStart"), Self.serverWords.contains(where: { text.contains($0) }) else {
                 host.discardContents(path)
