@@ -45,22 +45,24 @@ public struct FactGatherer: Sendable {
         }
         guard options.forDiagnosis else { return facts }
         facts.windowStart = host.referenceTime.addingTimeInterval(-Double(options.sinceSeconds))
+        // Once: without an nginx master it is a readlink of /proc/self/ns/net.
+        let namespace = proxyNamespace(facts)
         let apps = AppServerGatherer(host: host, processes: facts.processes, listeners: facts.listeners,
-                                     proxyNamespace: proxyNamespace(facts)).gather()
+                                     proxyNamespace: namespace).gather()
         facts.appServers = apps.servers
         facts.unavailable += apps.unavailable
         let accounts = SharedAccounts(host: host)
         gatherSockets(into: &facts, accounts: accounts)
         if let start = facts.windowStart {
             let supervised = await SupervisorGatherer(host: host, processes: facts.processes, options: options,
-                                                      windowStart: start, proxyNamespace: proxyNamespace(facts),
+                                                      windowStart: start, proxyNamespace: namespace,
                                                       accounts: accounts).gather()
             facts.services += supervised.services
             facts.unavailable += supervised.unavailable
         }
         if let start = facts.windowStart {
             let systemd = await SystemdGatherer(host: host, processes: facts.processes, options: options,
-                                                windowStart: start, proxyNamespace: proxyNamespace(facts),
+                                                windowStart: start, proxyNamespace: namespace,
                                                 accounts: accounts).gather()
             facts.services += systemd.services
             facts.unavailable += systemd.unavailable
@@ -72,7 +74,7 @@ public struct FactGatherer: Sendable {
             facts.unavailable += named.unavailable
             // After the managers: what they run is not bare.
             let bare = BareProcessLogGatherer(host: host, processes: facts.processes, appServers: facts.appServers,
-                                              services: facts.services, windowStart: start, proxyNamespace: proxyNamespace(facts),
+                                              services: facts.services, windowStart: start, proxyNamespace: namespace,
                                               routeEndpoints: Set(facts.routes.flatMap(\.target.endpoints))).gather()
             facts.services += bare.services
             facts.unavailable += bare.unavailable
