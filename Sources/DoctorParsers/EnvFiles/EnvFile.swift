@@ -234,11 +234,8 @@ public enum EnvFile {
         if name.hasPrefix("export"), let after = name.dropFirst("export".count).first, after == " " || after == "\t" {
             name = name.dropFirst("export".count).drop { $0 == " " || $0 == "\t" }
         }
-        guard let first = name.unicodeScalars.first, first.isASCII,
-              first.properties.isAlphabetic || first == "_" else { return nil }
-        let valid = name.unicodeScalars.allSatisfy {
-            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_")
-        }
-        return valid ? String(name) : nil
+        // The rule systemd applies to `Environment=` names too: one check for both.
+        let text = String(name)
+        return SystemdWords.isValidEnvironmentName(text) ? text : nil
     }
 }
