@@ -69,7 +69,7 @@ public struct AppReturned5xxCheck: Check {
         }
         let allFail = requests > 0 && total * 2 >= requests && total >= 5
         let where_ = routes.isEmpty ? "" : " on \(routes.map(\.label).joined(separator: ", "))"
-        let summary = "The app answered \(total) request(s) with 5xx itself [\(AccessLogCounts.describe(appStatuses))]\(where_): "
+        let summary = "The app answered \(ResponseWording.requests(total)) with its own \(AccessLogCounts.describe(appStatuses))\(where_): "
             + "not a gateway failure (nginx reached the app and passed its answer on)"
 
         var evidence: [Evidence] = [Evidence(kind: .log, text: "origin: " + certainty)]

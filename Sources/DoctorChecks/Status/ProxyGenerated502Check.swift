@@ -57,9 +57,8 @@ public struct ProxyGenerated502Check: Check {
         let lastFailure = tally.logs.compactMap(\.lastFailure).max()
         let routes = tally.logs.flatMap(\.routes).filter { $0.counts.fromProxy.values.reduce(0, +) > 0
             || ($0.counts.unknownOrigin > 0 && inferred > 0) }
-        var summary = "nginx answered \(total) request(s) with \(AccessLogCounts.describe(statuses)) itself "
-            + "(the app sent no usable response), from \(StatusWording.clock(firstFailure, gatheredAt: facts.gatheredAt)) "
-            + "to \(StatusWording.clock(lastFailure, gatheredAt: facts.gatheredAt))"
+        var summary = "nginx answered \(ResponseWording.requests(total)) with its own \(AccessLogCounts.describe(statuses)) "
+            + "(the app sent no usable response) \(StatusWording.span(firstFailure, lastFailure, gatheredAt: facts.gatheredAt))"
         if !routes.isEmpty { summary += " on " + routes.map(\.route).joined(separator: ", ") }
         if explained.isEmpty { summary += "; the error log does not say why" }
 

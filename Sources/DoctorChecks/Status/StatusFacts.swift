@@ -57,6 +57,12 @@ enum StatusWording {
         return String(format: "%04d-%02d-%02d ", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0) + clock
     }
 
+    /// `at 14:05:09 UTC` when the first and last failure share a second, else `from … to …`.
+    static func span(_ first: Date?, _ last: Date?, gatheredAt: Date) -> String {
+        let (from, to) = (clock(first, gatheredAt: gatheredAt), clock(last, gatheredAt: gatheredAt))
+        return from == to ? "at \(from)" : "from \(from) to \(to)"
+    }
+
     /// `GET /boom/ → 500 (upstream 500, 0.012s)`.
     static func sample(_ sample: AccessLogSample) -> String {
         var text = "\(sample.method) \(sample.path) → \(sample.status)"
