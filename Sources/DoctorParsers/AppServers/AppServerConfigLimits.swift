@@ -12,18 +12,18 @@ extension GunicornConfigFile {
     /// running worker count in the process table says what it came to.
     public static func limits(_ text: String, file: String) -> AppServerLimits {
         var found: [String: AppServerSetting] = [:]
-        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            guard let (name, afterEquals) = assignment(line), limitSettings.contains(String(name)) else { continue }
+        for assignment in assignments(text) where limitSettings.contains(String(assignment.name)) {
             let value: String
-            switch PythonLiteral.parse(afterEquals) {
+            switch PythonLiteral.parse(assignment.expression) {
             case let .string(text)?: value = text
             case let .integer(number)?: value = String(number)
             default:
-                let code = afterEquals.prefix { $0 != "#" }
+                // The expression's first line, without its comment: what a reader recognises in the file.
+                let code = assignment.expression.prefix { $0 != "#" && $0 != "\n" }
                 value = String(AppServerText.trim(code).prefix(200))
             }
             guard !value.isEmpty else { continue }
-            found[String(name)] = AppServerSetting(value, source: "\(file):\(offset + 1)")
+            found[String(assignment.name)] = AppServerSetting(value, source: "\(file):\(assignment.line)")
         }
         return AppServerLimits(timeout: found["timeout"], gracefulTimeout: found["graceful_timeout"], workers: found["workers"],
                                threads: found["threads"], workerClass: found["worker_class"],

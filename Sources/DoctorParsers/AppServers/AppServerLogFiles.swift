@@ -99,14 +99,10 @@ public enum AppServerLogFiles {
     /// - Parameter workingDirectory: gunicorn's `--chdir` directory, for relative paths.
     public static func fromGunicornConfig(_ text: String, file: String, workingDirectory: String?) -> [AppServerLogFile] {
         var found: [AppServerLogFile.Role: AppServerLogFile] = [:]
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            guard let (name, rest) = GunicornConfigFile.assignment(line), name == "errorlog" || name == "accesslog" else { continue }
-            let role: AppServerLogFile.Role = name == "errorlog" ? .error : .access
-            var expression = rest[...]
-            if let hash = expression.firstIndex(of: "#"), !expression[..<hash].contains("\"") && !expression[..<hash].contains("'") {
-                expression = expression[..<hash]
-            }
-            guard case let .string(value)? = PythonLiteral.parse(expression) else {
+        for assignment in GunicornConfigFile.assignments(text) where assignment.name == "errorlog" || assignment.name == "accesslog" {
+            let role: AppServerLogFile.Role = assignment.name == "errorlog" ? .error : .access
+            // PythonLiteral skips a trailing comment itself.
+            guard case let .string(value)? = PythonLiteral.parse(assignment.expression) else {
                 found[role] = nil // computed: unknown
                 continue
             }
@@ -114,7 +110,7 @@ public enum AppServerLogFiles {
                 found[role] = nil
             } else {
                 found[role] = AppServerLogFile(path: AppServerPath.resolve(value, against: workingDirectory), role: role,
-                                               source: "\(file):\(index + 1)")
+                                               source: "\(file):\(assignment.line)")
             }
         }
         return [found[.error], found[.access]].compactMap { $0 }

@@ -16,26 +16,16 @@ public enum GunicornConfigFile {
                              workingDirectory: String? = nil) -> (binds: [AppServerBind], timeoutSeconds: Int?) {
         var binds: [AppServerBind] = []
         var timeout: Int?
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        var index = 0
-        while index < lines.count {
-            let line = lines[index]
-            let lineNumber = index + 1
-            guard let (name, afterEquals) = assignment(line), name == "bind" || name == "timeout" else {
-                index += 1
-                continue
-            }
-            let (expression, lastLine) = expressionText(lines, from: index, startingWith: afterEquals)
-            index = lastLine + 1
-            let source = "\(file):\(lineNumber)"
-            let literal = PythonLiteral.parse(expression)
-            if name == "timeout" {
+        for assignment in assignments(text) where assignment.name == "bind" || assignment.name == "timeout" {
+            let source = "\(file):\(assignment.line)"
+            let literal = PythonLiteral.parse(assignment.expression)
+            if assignment.name == "timeout" {
                 timeout = literal.flatMap(integer)
                 continue
             }
             binds = []
             guard let literal, let addresses = strings(literal) else {
-                binds = [AppServerBind(endpoint: nil, raw: String(AppServerText.trim(expression).prefix(200)), source: source)]
+                binds = [AppServerBind(endpoint: nil, raw: String(AppServerText.trim(assignment.expression).prefix(200)), source: source)]
                 continue
             }
             for address in addresses {
@@ -44,6 +34,33 @@ public enum GunicornConfigFile {
             }
         }
         return (binds, timeout)
+    }
+
+    /// One top-level `name = expression` of the file; `expression` runs over the following
+    /// lines while a bracket is open or a line ends in `\`, and `line` is where it starts (1-based).
+    struct Assignment {
+        let name: Substring
+        let expression: Substring
+        let line: Int
+    }
+
+    /// Every top-level assignment in file order, continuation lines folded into the one they
+    /// continue (so a `workers=4` inside a multi-line call is not taken for an assignment).
+    /// The one walker the binds, limits and log-file readers share.
+    static func assignments(_ text: String) -> [Assignment] {
+        var result: [Assignment] = []
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var index = 0
+        while index < lines.count {
+            guard let (name, afterEquals) = assignment(lines[index]) else {
+                index += 1
+                continue
+            }
+            let (expression, lastLine) = expressionText(lines, from: index, startingWith: afterEquals)
+            result.append(Assignment(name: name, expression: expression, line: index + 1))
+            index = lastLine + 1
+        }
+        return result
     }
 
     /// `name = …` or `name: type = …` starting in column 0; not `==`, `+=`, or an indented line.

@@ -93,6 +93,24 @@ struct AppServerLimitsTests {
         #expect(limits.concurrency(runningWorkers: 5) == 20)
     }
 
+    @Test func gunicornConfigFileContinuationLinesAreNotSettings() {
+        // One assignment walker for binds, limits and log files: a keyword argument at the start
+        // of a continued line is part of the call, not a top-level setting.
+        let text = """
+        raw_env = dict(
+        workers=9,
+        )
+        workers = \\
+            3
+        errorlog = "/var/log/app/" \\
+            "error.log"
+        """
+        let limits = GunicornConfigFile.limits(text, file: "g.py")
+        #expect(limits.workers == AppServerSetting("3", source: "g.py:4"))
+        let files = AppServerLogFiles.fromGunicornConfig(text, file: "g.py", workingDirectory: "/srv")
+        #expect(files == [AppServerLogFile(path: "/var/log/app/error.log", role: .error, source: "g.py:6")])
+    }
+
     @Test func uwsgiHarakiriProcessesAndThreadsFromArgvAndIni() throws {
         let parsed = try parse("uwsgi --ini /etc/uwsgi/apps-enabled/app.ini --processes 3")
         let ini = """
