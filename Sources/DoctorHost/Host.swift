@@ -41,10 +41,16 @@ public protocol Host: ConfigFileReader {
     /// file that runs no app server): a recording drops its contents, so a snapshot carries
     /// only what the diagnosis used. Other hosts ignore it.
     func discardContents(_ path: String)
+    /// Says that a file just read is an environment file whose values must not be kept: a
+    /// recording masks the value after the first `=` on each of these 1-based lines (the
+    /// names, empty values and line numbers stay, so a replay parses the same keys). Other
+    /// hosts ignore it.
+    func maskValues(_ path: String, onLines lines: Set<Int>)
 }
 
 extension Host {
     public func discardContents(_ path: String) {}
+    public func maskValues(_ path: String, onLines lines: Set<Int>) {}
 
     /// A host that cannot measure filesystems (a test double) says so like a snapshot
     /// without the record; LiveHost, SnapshotHost and SnapshotRecorder answer for real.

@@ -56,6 +56,34 @@ public final class SnapshotRecorder: Host, Sendable {
         }
     }
 
+    /// Masks the values of the given lines of a recorded copy (an environment file's
+    /// assignments: the shape-based redaction only catches secret-looking names).
+    public func maskValues(_ path: String, onLines lines: Set<Int>) {
+        recording.withLock { recording in
+            guard let copy = recording.copies[path], recording.paths[path]?.content?.offset == 0 else { return }
+            var out: [String] = []
+            for (index, line) in String(decoding: copy, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                out.append(lines.contains(index + 1) ? Self.maskingValue(line) : String(line))
+            }
+            recording.copies[path] = Array(out.joined(separator: "\n").utf8)
+        }
+    }
+
+    /// `NAME=value` → `NAME=[REDACTED]`, keeping a quote's opening and closing (an unclosed
+    /// quote stays unclosed) and a trailing `\` continuation, so the line parses alike. A line
+    /// without `=` is masked whole (it stays a line without `=`).
+    static func maskingValue(_ line: Substring) -> String {
+        guard let equals = line.firstIndex(of: "=") else { return Redactor.mask }
+        let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+        var masked = Redactor.mask
+        if let quote = value.first, quote == "\"" || quote == "'" {
+            masked = String(quote) + masked + (value.dropFirst().contains(quote) ? String(quote) : "")
+        } else if value.hasSuffix("\\") {
+            masked += " \\"
+        }
+        return String(line[...equals]) + masked
+    }
+
     /// Reads a tail through the wrapped host. The copy starts at the first full line:
     /// a cut first line could hold the end of a secret whose key was cut off.
     public func readTail(_ path: String, maxBytes: Int) throws(HostError) -> FileTail {

@@ -98,6 +98,39 @@ import Testing
         #expect(definition.settingsModule?.searchDirectory?.hasPrefix(dir.file("app")) == true)
     }
 
+    @Test func aSnapshotKeepsEnvironmentFileNamesNotValues() throws {
+        // Names that do not look secret still hold secrets (a Stripe key, a Sentry DSN without a
+        // password): a recording keeps every name, which are empty, and the settings module.
+        let dir = try TemporaryDirectory()
+        try layout(dir)
+        let env = try dir.write("app.env", """
+            # app
+            STRIPE_LIVE=sk_live_51abc
+            SENTRY_URL="https://f00dfeed@o1.ingest.sentry.io/1"
+            EMPTY=
+            QUOTED_EMPTY=""
+            DJANGO_SETTINGS_MODULE="mysite.prod"
+            sk_pasted_without_a_name
+            MULTI="first \\
+            """)
+        var spec = spec(dir)
+        spec.environmentFiles = [.init(env, location: "u:7")]
+        let recorder = SnapshotRecorder(wrapping: LiveHost(), gwdoctorVersion: "0.0-test")
+        let (live, _) = ServiceDefinitionResolver(host: recorder, accounts: accounts).resolve(spec)
+        let output = try TemporaryDirectory()
+        try recorder.write(to: output.file("snap"))
+        let copy = try String(contentsOfFile: output.file("snap") + "/" + SnapshotLayout.copyPath(for: env), encoding: .utf8)
+        for secret in ["sk_live_51abc", "f00dfeed", "first", "sk_pasted"] {
+            #expect(!copy.contains(secret), "\(secret) in the snapshot:\n\(copy)")
+        }
+        #expect(copy.contains("STRIPE_LIVE=[REDACTED]\nSENTRY_URL=\"[REDACTED]\"\nEMPTY=\nQUOTED_EMPTY=\"\"\nDJANGO_SETTINGS_MODULE=\"mysite.prod\""))
+        let (replayed, _) = ServiceDefinitionResolver(host: try SnapshotHost(directory: output.file("snap")), accounts: accounts).resolve(spec)
+        #expect(replayed.environmentFiles == live.environmentFiles)
+        #expect(replayed.settingsModule == live.settingsModule)
+        #expect(live.environmentFiles.first?.keys?.map(\.isEmpty) == [false, false, true, true, false])
+        #expect(replayed.environmentFiles.first?.keys?.map(\.name).contains("MULTI") == false, "an unclosed quote stays unclosed")
+    }
+
     @Test func settingsPackageAndStarImportedSecretKey() throws {
         let dir = try TemporaryDirectory()
         try layout(dir)

@@ -261,6 +261,11 @@ public struct ServiceDefinitionResolver: Sendable {
         let text = String(decoding: bytes, as: UTF8.self)
         let contents = EnvFile.parse(text, file: path, dialect: dialect)
         let keys = contents.keys.map { ServiceEnvironmentVariable(name: $0.name, isEmpty: $0.isEmpty, location: "\(path):\($0.line)") }
+        // Env values are secrets whatever their names, and a line that is no assignment may be a
+        // secret pasted without its name: a snapshot keeps the names, whether each is empty, the
+        // settings module (which the replay resolves again) and why a line is not an assignment.
+        let valueLines = contents.keys.filter { !$0.isEmpty && $0.name != Self.settingsVariable }.map(\.line)
+        host.maskValues(path, onLines: Set(valueLines + contents.problems.map(\.line)))
         var settings: ServiceSetting?
         if let key = contents.key(Self.settingsVariable), !key.isEmpty,
            let value = Self.assignedValue(text, line: key.line, name: Self.settingsVariable) {
