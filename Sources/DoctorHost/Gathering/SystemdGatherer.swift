@@ -96,7 +96,9 @@ struct SystemdGatherer: Sendable {
                     systemdWorks = true
                     for (name, state) in zip(asked, parsed) { states[name] = state }
                 } else {
-                    unavailable.append(Unavailable(what: "systemctl show", reason: "\(parsed.count) unit block(s) for \(asked.count) unit(s)"))
+                    unavailable.append(Unavailable(what: "systemd unit states (systemctl show \(asked.joined(separator: " ")))",
+                                                   reason: "systemctl answered for \(parsed.count) of \(asked.count) unit(s), so no state is "
+                                                       + "trusted; unit files were read; run systemctl status on each unit to see its state"))
                 }
             }
         }
