@@ -156,6 +156,7 @@ public struct SettingsModuleReference: Hashable, Codable, Sendable {
 
 /// Where a Django settings module takes `SECRET_KEY` from (the value itself is never kept).
 public struct SecretKeySetting: Hashable, Codable, Sendable {
+    /// How the settings file sets `SECRET_KEY`; raw values are part of the JSON output.
     public enum Source: String, Hashable, Codable, Sendable {
         /// Read from the environment (`os.environ[...]`, `os.getenv`, `env(...)`, `config(...)`).
         case environment

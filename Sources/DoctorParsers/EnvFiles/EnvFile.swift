@@ -20,6 +20,7 @@ public struct EnvFileKey: Hashable, Codable, Sendable {
 /// A line that is not an assignment. The reason never quotes the line (it may be a secret
 /// pasted without its name).
 public struct EnvFileProblem: Hashable, Codable, Sendable {
+    /// Why the line is not an assignment; raw values are part of the JSON output.
     public enum Reason: String, Hashable, Codable, Sendable {
         /// A non-comment line without `=` (systemd ignores it silently).
         case missingEquals = "missing-equals"

@@ -131,7 +131,10 @@ extension SystemdUnit {
     }
 }
 
+/// A value systemd itself would reject ("Invalid syntax, ignoring"); the setting is skipped
+/// and the reason reported, as systemd logs it when it loads the unit.
 public struct SystemdSyntaxError: Error, Sendable, Equatable {
+    /// What is wrong with the value, in words an operator can match against the unit file.
     public var reason: String
 }
 
