@@ -47,7 +47,7 @@ public struct SecretKeyMissingCheck: Check {
 
             let empty = assignments.first
             let wanted = names.joined(separator: " or ")
-            let problem = empty.map { "\($0.name) is set but empty (\($0.location))" } ?? "\(wanted) is not set"
+            let problem = empty.map { "\($0.name) is set but empty (\($0.location))" } ?? "\(wanted) is not set in its environment"
             var checked: [String] = []
             if !definition.environment.isEmpty {
                 checked.append(ServiceFindings.setting(service, systemd: "Environment=", supervisor: "environment=")
@@ -79,7 +79,7 @@ public struct SecretKeyMissingCheck: Check {
                 : ServiceFindings.when(service)
             return ServiceFindings.finding(
                 self, service, facts: facts,
-                summary: "\(ServiceFindings.name(service)) runs a Django app but \(problem) in its environment; \(when)",
+                summary: "\(ServiceFindings.name(service)) runs a Django app without a secret key: \(problem); \(when)",
                 evidence: evidence,
                 fix: ["Set \(variable) to a non-empty random value in \(target) "
                       + "(python -c 'import secrets; print(secrets.token_urlsafe(50))'); never commit or log it"])
