@@ -70,7 +70,8 @@ extension Facts {
 
 /// Wording and matching shared by the response checks.
 enum ResponseWording {
-    /// `/bigheader/` from `GET /bigheader/?kb=20 HTTP/1.1`.
+    /// `/bigheader/` from `GET /bigheader/?kb=20 HTTP/1.1` (the query left out: it may carry
+    /// secrets, and requests are grouped by view).
     static func requestPath(_ event: ProxyLogEvent) -> String? {
         guard let request = event.request else { return nil }
         let words = request.split(separator: " ", omittingEmptySubsequences: true)

@@ -5,47 +5,22 @@ import Foundation
 // logged request went through, the two timeouts that race, and what the timed-out requests were.
 
 extension TargetUse {
-    /// The route a logged request went through: among the routes to this address, the one
-    /// whose server name matches the line's `server:` and whose location nginx would pick
-    /// for its path (exact `=`, else the longest prefix; regex locations are not evaluated).
+    /// The route a logged request went through, by the same server-name and location match
+    /// the response checks use; `nil` when no route reaches this address.
     func route(for event: ProxyLogEvent) -> Route? {
         let routes = allRoutes
-        let byServer = routes.filter { route in event.server.map { route.serverNames.contains($0) } ?? true }
-        let candidates = byServer.isEmpty ? routes : byServer
-        guard let path = TimeoutText.path(of: event.request) else { return candidates.first }
-        var best: (route: Route, length: Int)?
-        for route in candidates {
-            let words = route.location.split(separator: " ")
-            if words.count == 2, words[0] == "=" {
-                if words[1] == path { return route }
-                continue
-            }
-            guard let prefix = words.last.map(String.init), words.count == 1 || words[0] == "^~",
-                  path.hasPrefix(prefix) else { continue }
-            if prefix.count > (best?.length ?? -1) { best = (route, prefix.count) }
-        }
-        return best?.route ?? candidates.first
+        return routes.isEmpty ? nil : ResponseWording.route(for: event, among: routes)
     }
 }
 
 /// Wording shared by the timeout checks.
 enum TimeoutText {
-    /// `/slow/` from `GET /slow/?s=3 HTTP/1.1` (the query left out: it may carry secrets, and
-    /// requests are grouped by view).
-    static func path(of request: String?) -> String? {
-        guard let request else { return nil }
-        let words = request.split(separator: " ")
-        guard words.count >= 2 else { return nil }
-        let target = words[1]
-        return String(target.prefix { $0 != "?" })
-    }
-
     /// `GET /slow/ (3), GET /report/ (1)`: the requests that failed, most frequent first.
     static func requestsText(_ events: [ProxyLogEvent], limit: Int = 4) -> String? {
         var counts: [String: Int] = [:]
         var order: [String] = []
         for event in events {
-            guard let request = event.request, let path = path(of: request) else { continue }
+            guard let request = event.request, let path = ResponseWording.requestPath(event) else { continue }
             let method = request.split(separator: " ").first.map(String.init) ?? ""
             let key = method.isEmpty ? path : "\(method) \(path)"
             if counts[key] == nil { order.append(key) }
