@@ -116,19 +116,8 @@ public struct BacklogFullCheck: Check {
     static func capacityText(_ app: AppServer) -> String {
         var parts = ["\(app.workerPIDs.count) worker\(app.workerPIDs.count == 1 ? "" : "s") running"]
         for flag in ["--workers", "-w", "--threads", "--backlog", "--processes", "--listen"] {
-            if let value = option(flag, in: app.cmdline) { parts.append("\(flag) \(value)") }
+            if let value = CommandLineOption.value(flag, in: app.cmdline) { parts.append("\(flag) \(value)") }
         }
         return "\(app.label): " + parts.joined(separator: ", ")
-    }
-
-    /// The value of `--flag N`, `--flag=N` or `-wN` in a command line.
-    static func option(_ flag: String, in cmdline: [String]) -> String? {
-        let words = cmdline.flatMap { $0.split(separator: " ").map(String.init) }
-        for (index, word) in words.enumerated() {
-            if word == flag, index + 1 < words.count { return words[index + 1] }
-            if word.hasPrefix(flag + "=") { return String(word.dropFirst(flag.count + 1)) }
-            if flag.count == 2, word.hasPrefix(flag), word.count > 2, word.dropFirst(2).allSatisfy(\.isNumber) { return String(word.dropFirst(2)) }
-        }
-        return nil
     }
 }

@@ -119,7 +119,7 @@ public struct InvalidUpstreamResponseCheck: Check {
         evidence += RouteWording.proxyProbeEvidence(routes, facts: facts)
         if app.kind == "uwsgi", spoken == "uwsgi" {
             // uWSGI's log is not among the facts; say what to look for and where.
-            let log = KeepaliveMismatchCheck.option(["--logto", "--logto2", "--daemonize", "-d"], in: app.cmdline)
+            let log = CommandLineOption.value(["--logto", "--logto2", "--daemonize", "-d"], in: app.cmdline)
             evidence.append(Evidence(kind: .command,
                                      text: "uWSGI reads the HTTP request line as a uwsgi packet header and logs "
                                         + "\"invalid request block size: 21573 (max 4096)...skip\" for each request (21573 is \"ET\" of \"GET\"), then closes the connection",

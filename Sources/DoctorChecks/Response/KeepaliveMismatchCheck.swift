@@ -127,28 +127,16 @@ public struct KeepaliveMismatchCheck: Check {
             guard let keepAlive = limits.keepAlive, let seconds = Double(keepAlive.value) else { return nil }
             return (seconds, "--timeout-keep-alive \(keepAlive.value) (\(origin(keepAlive)))")
         case "hypercorn":
-            if let value = option(["--keep-alive"], in: app.cmdline), let seconds = Double(value) {
+            if let value = CommandLineOption.value("--keep-alive", in: app.cmdline), let seconds = Double(value) {
                 return (seconds, "--keep-alive \(value) (command line)")
             }
-            if option(["-c", "--config"], in: app.cmdline) != nil { return nil }
+            if CommandLineOption.value(["-c", "--config"], in: app.cmdline) != nil { return nil }
             return (5, "--keep-alive 5 (hypercorn's default)")
         default:
             return nil
         }
     }
 
-    /// The value of `--flag V` or `--flag=V` (the last one, as argparse keeps it).
-    static func option(_ flags: [String], in cmdline: [String]) -> String? {
-        let words = cmdline.flatMap { $0.split(separator: " ").map(String.init) }
-        var found: String?
-        for (index, word) in words.enumerated() {
-            for flag in flags {
-                if word == flag, index + 1 < words.count { found = words[index + 1] }
-                if word.hasPrefix(flag + "=") { found = String(word.dropFirst(flag.count + 1)) }
-            }
-        }
-        return found
-    }
 
     private func timeoutShorter(_ route: Route, group: String, server: UpstreamServer, facts: Facts) -> Finding? {
         guard let app = facts.appServer(serving: server.endpoint), let appKeepAlive = Self.appKeepAlive(app) else { return nil }

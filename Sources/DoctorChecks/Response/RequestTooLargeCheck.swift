@@ -97,7 +97,7 @@ public struct RequestTooLargeCheck: Check {
                                  source: buffer.isDefault || buffer.source == "command line" ? "ps -o args= -p \(app.masterPID)" : buffer.source))
         if let headerBuffers { evidence.append(ResponseWording.settingEvidence(headerBuffers)) }
         evidence.append(RouteWording.passEvidence(route))
-        let log = KeepaliveMismatchCheck.option(["--logto", "--logto2", "--daemonize", "-d"], in: app.cmdline)
+        let log = CommandLineOption.value(["--logto", "--logto2", "--daemonize", "-d"], in: app.cmdline)
         evidence.append(Evidence(kind: .command, text: "uWSGI logs each dropped request as `invalid request block size: N (max \(bytes))...skip`",
                                  source: "grep 'invalid request block size' " + (log ?? "<the uWSGI log: --logto, or its service's journal>")))
         let suggested = max(32768, HeaderTooBigCheck.nextPowerOfTwo(lineMax * 2))

@@ -26,7 +26,7 @@ struct TimeoutSetting {
         }
         let name = kind == "uwsgi" ? "uWSGI" : kind
         for flag in flags {
-            guard let value = BacklogFullCheck.option(flag, in: command) else { continue }
+            guard let value = CommandLineOption.value(flag, in: command) else { continue }
             let (place, source) = commandPlace(service: service, app: app)
             return TimeoutSetting(text: "\(name) \(flag) \(value)", place: place, source: source, isDefault: false)
         }
