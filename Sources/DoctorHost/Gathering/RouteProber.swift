@@ -27,7 +27,11 @@ struct RouteProber: Sendable {
         }
         var unavailable: [Unavailable] = []
         if unique.count > maxProbes {
-            unavailable.append(Unavailable(what: "probes", reason: "\(unique.count) distinct probes; only the first \(maxProbes) were sent"))
+            let skipped = unique.dropFirst(maxProbes).map { "\($0.endpoint)" }
+            let listed = skipped.prefix(5).joined(separator: ", ") + (skipped.count > 5 ? ", …" : "")
+            unavailable.append(Unavailable(what: "live probes of upstreams (\(skipped.count) not sent: \(listed))",
+                                           reason: "the routes need \(unique.count) distinct probes (upstreams and the proxy's own listeners) and at most "
+                                               + "\(maxProbes) are sent per run; the rest are judged from config and logs only: curl them by hand"))
             unique = Array(unique.prefix(maxProbes))
         }
         let results = await withTaskGroup(of: (ProbeRequest, ProbeResult).self) { group in
