@@ -62,7 +62,7 @@ enum GunicornCommandLine {
                 let path = config.hasPrefix("file:") ? String(config.dropFirst(5)) : config
                 result.configFile = directories.resolveStartPath(path)
                 if !AppServerPath.isAbsolute(path), directories.start == nil, workingDirectory != nil {
-                    result.notes.append("`-c \(path)` is relative to the directory gunicorn was started in, which `--chdir` hides")
+                    result.notes.append("`-c \(path)` is relative to the directory gunicorn was started in, which `--chdir` hides, so which file gunicorn read is a guess; an absolute `-c` path removes the doubt")
                 }
             }
         } else {

@@ -90,7 +90,7 @@ enum UWSGICommandLine {
             var reference = iniReference(argument, previous: result.iniFiles.last?.path)
             if !AppServerPath.isAbsolute(reference.path) {
                 if directories.start == nil, workingDirectory != nil {
-                    result.notes.append("`--ini \(reference.path)` is relative to the directory uWSGI was started in, which `--chdir` hides")
+                    result.notes.append("`--ini \(reference.path)` is relative to the directory uWSGI was started in, which `--chdir` hides, so which file uWSGI read is a guess; an absolute `--ini` path removes the doubt")
                 }
                 reference.path = directories.resolveStartPath(reference.path)
             }
