@@ -136,6 +136,9 @@ public enum Redactor {
                 valueEnd += 1
             }
             if valueEnd > index { out.append(contentsOf: Array(mask.utf8)) }
+            // A quoted value over several lines (a PEM key) keeps its line breaks: the lines after
+            // it keep their numbers, which findings cite and replays count on.
+            for _ in 0..<input[index..<valueEnd].count(where: { $0 == UInt8(ascii: "\n") }) { out.append(UInt8(ascii: "\n")) }
             // `Authorization: Bearer abc…`: the scheme is not the secret, the word after it is.
             if quote == nil, valueEnd < input.count, input[valueEnd] == UInt8(ascii: " "),
                authorizationSchemes.contains(String(decoding: input[index..<valueEnd], as: UTF8.self).lowercased()) {

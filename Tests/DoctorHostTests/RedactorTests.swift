@@ -40,6 +40,15 @@ import Testing
         #expect(Redactor.redact(fallback) == #"SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "[REDACTED]")"#)
     }
 
+    @Test func aMultiLineSecretKeepsTheLineCount() {
+        let text = "A=1\nPRIVATE_KEY=\"-----BEGIN KEY-----\nMIIEvQIBADANBg\n-----END KEY-----\"\nDEBUG=0\n"
+        let redacted = Redactor.redact(text)
+        #expect(!redacted.contains("MIIEvQIBADANBg"))
+        #expect(redacted.split(separator: "\n", omittingEmptySubsequences: false).count
+            == text.split(separator: "\n", omittingEmptySubsequences: false).count)
+        #expect(redacted.hasSuffix("\"\nDEBUG=0\n"))
+    }
+
     @Test func dsnPasswordsAndHeadersAreMasked() {
         let dsn = "DATABASE_URL=postgres://app:s3cret@db.internal:5432/app"
         #expect(!Redactor.redact(dsn).contains("s3cret"))
