@@ -43,16 +43,14 @@ public struct OOMKilledCheck: Check {
             let probable = facts.kernelOOMKills == nil
                 ? service.kills.filter { $0.reason == .signal && $0.line.contains("Perhaps out of memory") } : []
             guard !confirmed.isEmpty || systemdSaysOOM || !probable.isEmpty else { return nil }
-            let route = facts.routes.first { route in
-                route.target.endpoints.contains { target in service.binds.contains { $0.endpoint == target } }
-            }
+            let route = ServiceFindings.route(for: service, in: facts)
             var evidence: [Evidence] = []
             for kill in (confirmed.isEmpty ? probable : confirmed).suffix(3) {
                 evidence.append(Evidence(kind: .log, text: kill.line, source: kill.source))
             }
             // The kernel's own line for each kill: same pid, or (inside a PID namespace, where the
             // app server's pids are not the kernel's) within seconds of it.
-            for kernel in (facts.kernelOOMKills ?? []) where confirmed.contains(where: { Self.same($0, kernel) })
+            for kernel in (facts.kernelOOMKills ?? []) where confirmed.contains(where: { WorkerDeathCorrelation.isKernelLine(kernel, of: $0) })
                 && !evidence.contains(where: { $0.text == kernel.line }) {
                 evidence.append(Evidence(kind: .log, text: kernel.line, source: kernel.source))
             }
@@ -80,12 +78,6 @@ public struct OOMKilledCheck: Check {
             return Finding(check: id, layer: layer, severity: severity, summary: summary, route: route?.label,
                            evidence: evidence, fix: fix(service))
         }
-    }
-
-    static func same(_ kill: WorkerKill, _ kernel: WorkerKill) -> Bool {
-        if kill.pid != nil, kill.pid == kernel.pid { return true }
-        guard let a = kill.time, let b = kernel.time else { return false }
-        return abs(a.timeIntervalSince(b)) <= 5
     }
 
     private func fix(_ service: ManagedService) -> [String] {

@@ -32,9 +32,7 @@ public struct AppStartupCrashCheck: Check {
             guard let failure = service.startupFailures.last else { return nil }
             let listening = service.binds.compactMap(\.endpoint).contains { !facts.listeners(for: $0).isEmpty }
             let up = service.isRunning && listening
-            let route = facts.routes.first { route in
-                route.target.endpoints.contains { target in service.binds.contains { $0.endpoint == target } }
-            }
+            let route = ServiceFindings.route(for: service, in: facts)
             var evidence = [Evidence(kind: .log, text: failure.decisiveLine, source: failure.source)]
             if service.state != nil {
                 evidence.append(Evidence(kind: .service, text: "\(who(service)): \(service.stateText)", source: service.statusCommand))

@@ -40,9 +40,7 @@ public struct CrashLoopCheck: Check {
     public func run(_ facts: Facts) -> [Finding] {
         facts.services.compactMap { service in
             guard let loop = loop(service) else { return nil }
-            let route = facts.routes.first { route in
-                route.target.endpoints.contains { target in service.binds.contains { $0.endpoint == target } }
-            }
+            let route = ServiceFindings.route(for: service, in: facts)
             var evidence = [Evidence(kind: .service, text: loop.stateLine, source: stateCommand(service))]
             if let failure = service.startupFailures.last {
                 evidence.append(Evidence(kind: .log, text: failure.decisiveLine, source: failure.source))

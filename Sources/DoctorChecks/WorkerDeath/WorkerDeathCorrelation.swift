@@ -115,11 +115,15 @@ enum WorkerDeathCorrelation {
         if let pid = kill.pid, let same = kernel.indices.first(where: { !used.contains($0) && kernel[$0].pid == pid }) {
             return same
         }
-        guard let time = kill.time else { return nil }
-        return kernel.indices.first { index in
-            guard !used.contains(index), let kernelTime = kernel[index].time else { return false }
-            return abs(kernelTime.timeIntervalSince(time)) <= seconds
-        }
+        return kernel.indices.first { !used.contains($0) && isKernelLine(kernel[$0], of: kill) }
+    }
+
+    /// Whether the kernel's OOM line `kernel` is the kill a server's log reported as `kill`:
+    /// the same pid, or within `seconds` of it (`oom-killed` cites the same pairs).
+    static func isKernelLine(_ kernel: WorkerKill, of kill: WorkerKill) -> Bool {
+        if let pid = kill.pid, pid == kernel.pid { return true }
+        guard let time = kill.time, let kernelTime = kernel.time else { return false }
+        return abs(kernelTime.timeIntervalSince(time)) <= seconds
     }
 
     /// Gunicorn's TIMEOUT line of a worker the abort ended by itself (no SIGKILL followed):
