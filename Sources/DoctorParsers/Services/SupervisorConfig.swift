@@ -172,26 +172,10 @@ public enum SupervisorConfig {
         }
     }
 
-    /// Names of `KEY="value",KEY2=value2` (supervisor's `dict_of_key_value_pairs`),
-    /// honouring quotes so a comma inside a quoted value does not split.
+    /// Names of `KEY="value",KEY2=value2` (supervisor's `dict_of_key_value_pairs`), read by
+    /// the one splitter `SupervisorProgramSources` uses for the same line.
     static func environmentNames(_ text: String) -> [String] {
-        var names: [String] = []
-        var quote: Character?
-        var current = ""
-        var atKey = true
-        for character in text {
-            if let open = quote {
-                if character == open { quote = nil }
-                continue
-            }
-            switch character {
-            case "\"", "'": if !atKey { quote = character }
-            case "=": if atKey { atKey = false; names.append(current.trimmingCharacters(in: .whitespacesAndNewlines)); current = "" }
-            case ",": atKey = true; current = ""
-            default: if atKey { current.append(character) }
-            }
-        }
-        return names.filter { !$0.isEmpty }
+        SupervisorProgramSources.environmentEntries(text).map(\.name)
     }
 
     /// Python `%`-formatting with a dict: `%(name)s`, `%(name)02d`, `%%`. Unknown names
