@@ -67,8 +67,15 @@ extension Facts {
     /// Where the app server's command line is written: the `ExecStart=` or `command=` line of
     /// the systemd unit or supervisord program whose main process it is; `nil` for a bare process.
     func commandLineLocation(of app: AppServer) -> String? {
-        guard let service = services.first(where: { $0.pid == app.masterPID }), service.manager != "none" else { return nil }
-        return service.definition?.executable?.location ?? service.source
+        services.first(where: { $0.pid == app.masterPID })?.commandLineLocation
+    }
+}
+
+extension ManagedService {
+    /// Where this service's command line is written: its `ExecStart=` / `command=` line, else
+    /// its unit or program file; `nil` for a process no manager runs.
+    var commandLineLocation: String? {
+        manager == "none" ? nil : definition?.executable?.location ?? source
     }
 }
 

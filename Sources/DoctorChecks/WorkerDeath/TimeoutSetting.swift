@@ -48,8 +48,7 @@ struct TimeoutSetting {
 
     /// Where a command line lives: the manager's file and line when known.
     private static func commandPlace(service: ManagedService?, app: AppServer?) -> (String, String?) {
-        if let service, service.manager != "none",
-           let location = service.definition?.executable?.location ?? service.source {
+        if let service, let location = service.commandLineLocation {
             let directive = service.manager == "systemd" ? "ExecStart=" : "command="
             return ("\(directive) at \(location)", location)
         }
