@@ -61,6 +61,15 @@ public struct KeepaliveMismatchCheck: Check {
         return findings
     }
 
+    /// The command that lists nginx's open connections to the route's first upstream server.
+    static func connectionsCommand(_ route: Route) -> String {
+        switch route.target.endpoints.first {
+        case let .unix(path)?: "ss -xp | grep \(path)"
+        case let endpoint?: "ss -tn state established dst \(endpoint)"
+        case nil: "ss -tn state established"
+        }
+    }
+
     // MARK: keepalive without HTTP/1.1 and a cleared Connection header
 
     private func halfConfigured(_ route: Route, group: String, keepalive: RouteSetting) -> Finding? {
@@ -99,7 +108,7 @@ public struct KeepaliveMismatchCheck: Check {
         let fix = [
             "In the location `\(route.location)` (\(route.source)) add: " + missing.map { "\($0);" }.joined(separator: " ")
                 + " (a location that writes any proxy_set_header no longer inherits those of server/http: repeat them there, e.g. Host)",
-            "Then nginx -t and reload; `ss -tn state established dst <upstream address>` shows connections staying open between requests",
+            "Then nginx -t and reload; `\(Self.connectionsCommand(route))` shows connections staying open between requests",
         ]
         return Finding(check: id, layer: layer, severity: .warning, summary: summary, route: route.label,
                        evidence: evidence, fix: fix, cause: oldHTTP ? "http-1.0" : "connection-close")
