@@ -86,7 +86,7 @@ public struct AppReturned5xxCheck: Check {
         var fix = ["Read the app's error output for the failing requests (the traceback names the view and line); "
                    + "a 500 from Django with DEBUG off is logged by the django.request logger and mailed to ADMINS"]
         if let path = tally.logs.lazy.flatMap(\.failureSamples).last?.path {
-            fix.append("Reproduce against the app directly, without nginx: curl -i http://<app address>\(path)")
+            fix.append("Reproduce against the app directly, without nginx: " + reproduceCommand(path: path, routes: routes, facts: facts))
         }
         if inferred > 0 {
             fix.append("Add $upstream_status $upstream_addr $upstream_header_time $request_time to the access log's log_format to tell app answers from nginx's own 502/504 for sure")
@@ -96,6 +96,18 @@ public struct AppReturned5xxCheck: Check {
     }
 
     /// Routes with app-made (or unknown-origin) 5xx, in log order.
+    /// `curl -i` of the failing path at the address the failing route passes to, with its
+    /// server name as Host (the placeholder only when no diagnosed route matches).
+    private func reproduceCommand(path: String, routes: [(label: String, count: Int)], facts: Facts) -> String {
+        let route = routes.first.flatMap { failing in facts.routes.first { $0.label == failing.label } }
+        guard let route, let endpoint = route.target.endpoints.first else { return "curl -i http://<app address>\(path)" }
+        let host = route.serverNames.first { $0 != "_" && !$0.isEmpty && !$0.contains("*") } ?? "localhost"
+        switch endpoint {
+        case let .unix(socket): return "curl -i --unix-socket \(socket) -H 'Host: \(host)' http://localhost\(path)"
+        case .tcp: return "curl -i -H 'Host: \(host)' http://\(endpoint)\(path)"
+        }
+    }
+
     private func failingRoutes(_ logs: [AccessLogWindow]) -> [(label: String, count: Int)] {
         var result: [(label: String, count: Int)] = []
         for log in logs {
