@@ -65,10 +65,10 @@ public struct OOMKilledCheck: Check {
             var summary: String
             if !confirmed.isEmpty || systemdSaysOOM {
                 let count = max(confirmed.count, systemdSaysOOM ? 1 : 0)
-                summary = "\(service.manager) \(service.name): the kernel's OOM killer killed its processes \(count) time(s) in the window"
+                summary = "\(service.manager) \(service.name): the kernel's OOM killer killed its processes \(ResponseWording.counted(count, "time")) in the window"
                 if systemdSaysOOM { summary += " (systemd Result=oom-kill)" }
             } else {
-                summary = "\(service.manager) \(service.name): \(probable.count) worker(s) died of SIGKILL with no worker timeout before; "
+                summary = "\(service.manager) \(service.name): \(ResponseWording.counted(probable.count, "worker")) died of SIGKILL with no worker timeout before; "
                     + "probably the OOM killer (the kernel log could not be read to confirm)"
             }
             summary += down ? ", and the service is down" : "; requests in flight got 502"

@@ -87,7 +87,7 @@ public struct KeepaliveMismatchCheck: Check {
         var missing: [String] = []
         if oldHTTP { missing.append("proxy_http_version 1.1") }
         if closes { missing.append("proxy_set_header Connection \"\"") }
-        let summary = "upstream \(group) keeps \(keepalive.value) idle connection(s) per worker (keepalive at \(keepalive.source?.description ?? "?")), "
+        let summary = "upstream \(group) keeps \(Int(keepalive.value).map { ResponseWording.counted($0, "idle connection") } ?? "\(keepalive.value) idle connections") per worker (keepalive at \(keepalive.source?.description ?? "?")), "
             + "but \(route.label) "
             + (oldHTTP ? "talks HTTP/1.0 to it" : "")
             + (oldHTTP && closes ? " and " : "")

@@ -162,7 +162,10 @@ enum ResponseWording {
     }
 
     /// `12 requests` / `1 request`.
-    static func requests(_ count: Int) -> String { "\(count) request\(count == 1 ? "" : "s")" }
+    static func requests(_ count: Int) -> String { counted(count, "request") }
+
+    /// `1 time`, `3 times`: a count with its noun, for every check's summary (no `time(s)`).
+    static func counted(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
 
     /// `/a/, /b/` for paths, with `…` when cut.
     static func pathsText(_ paths: [String]) -> String {

@@ -46,7 +46,7 @@ public struct AppStartupCrashCheck: Check {
             }
             let what = describe(failure, facts: facts)
             let summary = up
-                ? "\(failure.program) (\(who(service))) failed to boot \(failure.occurrences) time(s) in the window (\(what)) but runs now"
+                ? "\(failure.program) (\(who(service))) failed to boot \(ResponseWording.counted(failure.occurrences, "time")) in the window (\(what)) but runs now"
                 : "\(failure.program) (\(who(service))) crashes on boot: \(what)"
             // A crash of a service no diagnosed route points at is a real problem, but not
             // this proxy's 502: report it without letting it take over the verdict.

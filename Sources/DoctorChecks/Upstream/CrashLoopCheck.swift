@@ -75,9 +75,9 @@ public struct CrashLoopCheck: Check {
             let restarts = service.restarts ?? 0
             var what: String
             if service.result == "start-limit-hit" {
-                what = "hit systemd's start limit after \(restarts) restart(s) and stays down"
+                what = "hit systemd's start limit after \(ResponseWording.counted(restarts, "restart")) and stays down"
             } else if service.stateDetail == "auto-restart" {
-                what = "is crash-looping: systemd restarts it after each failure (\(restarts) restart(s) so far)"
+                what = "is crash-looping: systemd restarts it after each failure (\(ResponseWording.counted(restarts, "restart")) so far)"
             } else if service.state == "failed", restarts >= Self.restartThreshold {
                 what = "failed again after \(restarts) restarts; systemd stopped restarting it (start limit)"
             } else {
