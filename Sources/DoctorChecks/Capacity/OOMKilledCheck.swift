@@ -31,9 +31,7 @@ public struct OOMKilledCheck: Check {
         """
     public let precedence = 40
     /// An OOM-killed master is why the unit loops and why nothing listens.
-    public var explains: Set<String> {
-        ["crash-loop", "target-not-listening", "socket-missing", "socket-stale", "upstream-group-down"]
-    }
+    public var explains: Set<String> { ServiceFindings.explainedChecks }
 
     public func run(_ facts: Facts) -> [Finding] {
         facts.services.compactMap { service in

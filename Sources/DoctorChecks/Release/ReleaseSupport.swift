@@ -77,8 +77,7 @@ enum ReleaseTime {
 /// app crashes on boot or keeps being restarted, and the service's executable, working
 /// directory or settings module is missing — all because they lie in the release.
 enum ReleaseExplains {
-    static let symptoms: Set<String> = [
-        "target-not-listening", "socket-missing", "socket-stale", "upstream-group-down", "app-startup-crash",
-        "crash-loop", "exec-missing", "working-directory-missing", "settings-module-missing",
-    ]
+    static let symptoms: Set<String> = ServiceFindings.explainedChecks.union([
+        "app-startup-crash", "exec-missing", "working-directory-missing", "settings-module-missing",
+    ])
 }

@@ -8,10 +8,14 @@ import DoctorFacts
 /// (it runs now, or its state is unknown, or no route points at it): the problem bites at
 /// the next start, restart or reboot.
 enum ServiceFindings {
-    /// Findings of the proxy-side checks that a service that cannot start explains.
-    /// `crash-loop` too: a binary or directory that is not there is why the manager keeps restarting it.
-    static let explainedChecks: Set<String> = ["target-not-listening", "socket-missing", "socket-stale", "upstream-group-down",
-                                               "crash-loop"]
+    /// What the proxy sees of an app service that is down: nothing listens, the socket is
+    /// gone or stale, every server of the group fails (`crash-loop` explains these).
+    static let downSymptoms: Set<String> = ["target-not-listening", "socket-missing", "socket-stale", "upstream-group-down"]
+
+    /// Findings that a service that cannot start (or is killed: `app-startup-crash`,
+    /// `oom-killed`) explains. `crash-loop` too: a binary or directory that is not there is
+    /// why the manager keeps restarting it.
+    static let explainedChecks: Set<String> = downSymptoms.union(["crash-loop"])
 
     /// The first route whose target is one of the service's binds.
     static func route(for service: ManagedService, in facts: Facts) -> Route? {

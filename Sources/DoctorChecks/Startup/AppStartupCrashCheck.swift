@@ -23,9 +23,7 @@ public struct AppStartupCrashCheck: Check {
         service (supervisorctl restart NAME, systemctl restart UNIT) and probe it directly before the proxy.
         """
     public let precedence = 5
-    public var explains: Set<String> {
-        ["target-not-listening", "socket-missing", "socket-stale", "upstream-group-down", "crash-loop"]
-    }
+    public var explains: Set<String> { ServiceFindings.explainedChecks }
 
     public func run(_ facts: Facts) -> [Finding] {
         facts.services.compactMap { service in

@@ -29,9 +29,7 @@ public struct CrashLoopCheck: Check {
         """
     /// Before `target-not-listening` (50) on the same layer: the loop is why nothing listens.
     public let precedence = 45
-    public var explains: Set<String> {
-        ["target-not-listening", "socket-missing", "socket-stale", "upstream-group-down"]
-    }
+    public var explains: Set<String> { ServiceFindings.downSymptoms }
 
     /// Restarts from which a unit that is down counts as looping (systemd's default
     /// StartLimitBurst is 5; anything that failed three times in a row is no accident).
