@@ -127,11 +127,12 @@ struct TimeoutRace {
         return nginxSeconds >= Double(appSeconds) + 2
     }
 
+    /// The same wording as the response checks' settings: file:line when written, else nginx's default and the `nginx -T` to confirm it.
     var nginxEvidence: Evidence {
-        let setBy = nginxSetting?.isDefault == false ? "" : " (not set: nginx's default)"
-        return Evidence(kind: .config,
-                        text: "\(nginxName) \(nginxValue)\(setBy): nginx waits at most \(TimeoutText.seconds(nginxSeconds)) for the response header (route \(route.label))",
-                        source: nginxSource)
+        let note = "nginx waits at most \(TimeoutText.seconds(nginxSeconds)) for the response header (route \(route.label))"
+        if let nginxSetting { return ResponseWording.settingEvidence(nginxSetting, note: note) }
+        return Evidence(kind: .config, text: "\(nginxName) \(nginxValue) (nginx's default, not written in the config): \(note)",
+                        source: "nginx -T | grep -n \(nginxName)")
     }
 
     var appEvidence: Evidence? {
