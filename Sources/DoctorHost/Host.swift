@@ -46,11 +46,25 @@ public protocol Host: ConfigFileReader {
     /// names, empty values and line numbers stay, so a replay parses the same keys). Other
     /// hosts ignore it.
     func maskValues(_ path: String, onLines lines: Set<Int>)
+    /// Says that a file just read is a service definition whose inline environment must not
+    /// be kept (supervisord `environment=`, systemd `Environment=`, with their continuation
+    /// lines): a recording masks every value there but keeps names, empty values and
+    /// `DJANGO_SETTINGS_MODULE`, so a replay sees the same entries. Other hosts ignore it.
+    func maskInlineEnvironment(_ path: String, dialect: InlineEnvironmentDialect)
+}
+
+/// How a service definition file writes its inline environment.
+public enum InlineEnvironmentDialect: Sendable, Hashable {
+    /// `environment=A="1",B=2` in an INI section, continued on indented lines.
+    case supervisor
+    /// `Environment="A=1" B=2`, continued with a trailing `\`.
+    case systemd
 }
 
 extension Host {
     public func discardContents(_ path: String) {}
     public func maskValues(_ path: String, onLines lines: Set<Int>) {}
+    public func maskInlineEnvironment(_ path: String, dialect: InlineEnvironmentDialect) {}
 
     /// A host that cannot measure filesystems (a test double) says so like a snapshot
     /// without the record; LiveHost, SnapshotHost and SnapshotRecorder answer for real.

@@ -59,14 +59,36 @@ public final class SnapshotRecorder: Host, Sendable {
     /// Masks the values of the given lines of a recorded copy (an environment file's
     /// assignments: the shape-based redaction only catches secret-looking names).
     public func maskValues(_ path: String, onLines lines: Set<Int>) {
-        recording.withLock { recording in
-            guard let copy = recording.copies[path], recording.paths[path]?.content?.offset == 0 else { return }
-            var out: [String] = []
-            for (index, line) in String(decoding: copy, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                out.append(lines.contains(index + 1) ? Self.maskingValue(line) : String(line))
+        // Kept until the snapshot is written: a later read of the same file (another service
+        // sharing it) replaces the copy, and must not bring the values back.
+        recording.withLock { $0.maskedLines[path, default: []].formUnion(lines) }
+    }
+
+    /// Masks the inline environment of a supervisord or systemd file at write time (see `Host`).
+    public func maskInlineEnvironment(_ path: String, dialect: InlineEnvironmentDialect) {
+        recording.withLock { $0.inlineEnvironment[path] = dialect }
+    }
+
+    /// The copy as it goes to disk: environment-file values and inline environments masked.
+    private static func masked(_ bytes: [UInt8], lines: Set<Int>?, inline: InlineEnvironmentDialect?, whole: Bool) -> [UInt8] {
+        guard lines != nil || inline != nil else { return bytes }
+        let text = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        var out: [String] = []
+        var continuing = false
+        for (index, line) in text.enumerated() {
+            if let lines, whole, lines.contains(index + 1) {
+                out.append(maskingValue(line))
+                continue
             }
-            recording.copies[path] = Array(out.joined(separator: "\n").utf8)
+            guard let inline else {
+                out.append(String(line))
+                continue
+            }
+            let (masked, continues) = InlineEnvironmentMask.mask(line, dialect: inline, continuing: continuing)
+            out.append(masked)
+            continuing = continues
         }
+        return Array(out.joined(separator: "\n").utf8)
     }
 
     /// `NAME=value` → `NAME=[REDACTED]`, keeping a quote's opening and closing (an unclosed
@@ -209,7 +231,10 @@ public final class SnapshotRecorder: Host, Sendable {
         var paths = recording.paths
         for (path, bytes) in recording.copies.sorted(by: { $0.key < $1.key }) {
             let relative = SnapshotLayout.copyPath(for: path)
-            try writer.write(Data(bytes), to: relative)
+            // Line numbers only mean something in a copy that starts at the file's start.
+            let whole = recording.paths[path]?.content?.offset == 0
+            let written = Self.masked(bytes, lines: recording.maskedLines[path], inline: recording.inlineEnvironment[path], whole: whole)
+            try writer.write(Data(written), to: relative)
             paths[path]?.content?.file = relative
             paths[path]?.content?.redacted = true
         }
@@ -231,6 +256,10 @@ public final class SnapshotRecorder: Host, Sendable {
         var listeners: RecordedTable<Listener>?
         var commands: [CommandResult] = []
         var probes: [ProbeResult] = []
+        /// Environment-file lines whose values are masked when written.
+        var maskedLines: [String: Set<Int>] = [:]
+        /// Files whose inline environment is masked when written.
+        var inlineEnvironment: [String: InlineEnvironmentDialect] = [:]
     }
 
     /// Keeps the copy that covers most of the file: a whole read beats a tail, a longer tail a shorter one.

@@ -1,4 +1,5 @@
 import DoctorFacts
+import DoctorParsers
 @testable import DoctorHost
 import Foundation
 import Testing
@@ -220,6 +221,54 @@ struct SnapshotTests {
         #expect(!SnapshotLayout.isSafeCopyPath("fs/../etc/shadow"))
         #expect(!SnapshotLayout.isSafeCopyPath("/etc/shadow"))
         #expect(!SnapshotLayout.isSafeCopyPath("meta.json"))
+    }
+
+    @Test func inlineEnvironmentValuesNeverReachTheSnapshot() throws {
+        let tree = try TemporaryDirectory()
+        let supervisor = try tree.write("app.conf", """
+            [program:app]
+            command=/srv/venv/bin/gunicorn app.wsgi
+            environment=STRIPE_LIVE="sk_live_51xyzzy",DJANGO_SETTINGS_MODULE="mysite.settings",EMPTY="",
+                SENTRY_URL=https://xyzzy-public@o1.ingest.sentry.io/2
+            autorestart=true
+
+            """)
+        let unit = try tree.write("app.service", """
+            [Service]
+            Environment="MAILGUN_KEY=key-xyzzy" PLAIN=xyzzy-plain \\
+                OTHER='xyzzy other' EMPTY=
+            Environment=DJANGO_SETTINGS_MODULE=mysite.settings
+            EnvironmentFile=-/etc/default/app
+            ExecStart=/srv/venv/bin/gunicorn app.wsgi
+
+            """)
+        let recorder = SnapshotRecorder(wrapping: LiveHost(), gwdoctorVersion: "0.0-test")
+        _ = try recorder.readFile(supervisor, maxBytes: 10_000)
+        recorder.maskInlineEnvironment(supervisor, dialect: .supervisor)
+        _ = try recorder.readFile(unit, maxBytes: 10_000)
+        recorder.maskInlineEnvironment(unit, dialect: .systemd)
+        // A second read (another program in the same file) must not bring the values back.
+        _ = try recorder.readFile(supervisor, maxBytes: 10_000)
+        let output = try TemporaryDirectory()
+        try recorder.write(to: output.file("snap"))
+        let snapshot = try SnapshotHost(directory: output.file("snap"))
+        let supervisorCopy = String(decoding: try snapshot.readFile(supervisor, maxBytes: 10_000), as: UTF8.self)
+        let unitCopy = String(decoding: try snapshot.readFile(unit, maxBytes: 10_000), as: UTF8.self)
+        #expect(!supervisorCopy.contains("xyzzy"), "\(supervisorCopy)")
+        #expect(!unitCopy.contains("xyzzy"), "\(unitCopy)")
+        #expect(unitCopy.contains("EnvironmentFile=-/etc/default/app"), "other keys stay as written")
+
+        // The replay parses the same names, emptiness and settings module.
+        let original = SupervisorProgramSources.parse(try String(contentsOfFile: supervisor, encoding: .utf8), file: supervisor)["app"]
+        let replayed = SupervisorProgramSources.parse(supervisorCopy, file: supervisor)["app"]
+        #expect(replayed?.environment == original?.environment)
+        #expect(replayed?.environment.map(\.name) == ["STRIPE_LIVE", "DJANGO_SETTINGS_MODULE", "EMPTY", "SENTRY_URL"])
+        let originalUnit = SystemdUnitFile.parse(try String(contentsOfFile: unit, encoding: .utf8), file: unit)
+        let replayedUnit = SystemdUnitFile.parse(unitCopy, file: unit)
+        #expect(replayedUnit.environmentNames == originalUnit.environmentNames)
+        #expect(replayedUnit.environmentNames.map(\.name) == ["MAILGUN_KEY", "PLAIN", "OTHER", "EMPTY", "DJANGO_SETTINGS_MODULE"])
+        #expect(replayedUnit.environmentNames.map(\.isEmpty) == [false, false, false, true, false])
+        #expect(unitCopy.contains("DJANGO_SETTINGS_MODULE=mysite.settings"))
     }
 
     @Test func wholeReadBeatsTailAndTailSlicesOnReplay() throws {

@@ -96,6 +96,7 @@ struct SupervisorGatherer: Sendable {
                             unavailable: inout [Unavailable]) -> ServiceDefinition {
         let file = program.location.split(separator: ":").dropLast().joined(separator: ":")
         let text = (try? host.readFile(file, maxBytes: Self.maxConfigBytes)).map { String(decoding: $0, as: UTF8.self) }
+        host.maskInlineEnvironment(file, dialect: .supervisor)
         let source = text.flatMap { SupervisorProgramSources.parse($0, file: file)[program.name] } ?? SupervisorProgramSource()
         func at(_ key: String) -> String { source.location(key, file: file) ?? program.location }
         let environmentLocation = at("environment")
@@ -148,7 +149,10 @@ struct SupervisorGatherer: Sendable {
 
     private func read(_ path: String, into unavailable: inout [Unavailable]) -> String? {
         do {
-            return String(decoding: try host.readFile(path, maxBytes: Self.maxConfigBytes), as: UTF8.self)
+            let text = String(decoding: try host.readFile(path, maxBytes: Self.maxConfigBytes), as: UTF8.self)
+            // environment= values (API keys, DSNs) never reach a snapshot, whatever their names.
+            host.maskInlineEnvironment(path, dialect: .supervisor)
+            return text
         } catch {
             unavailable.append(Unavailable(what: "supervisor config \(path)", reason: error.description))
             return nil

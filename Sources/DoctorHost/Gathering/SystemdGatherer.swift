@@ -231,7 +231,10 @@ struct SystemdGatherer: Sendable {
 
     private func read(_ path: String, what: String, into unavailable: inout [Unavailable]) -> String? {
         do {
-            return String(decoding: try host.readFile(path, maxBytes: Self.maxUnitBytes), as: UTF8.self)
+            let text = String(decoding: try host.readFile(path, maxBytes: Self.maxUnitBytes), as: UTF8.self)
+            // Environment= values (API keys, DSNs) never reach a snapshot, whatever their names.
+            host.maskInlineEnvironment(path, dialect: .systemd)
+            return text
         } catch {
             switch error {
             case .notFound, .notRecorded: break
