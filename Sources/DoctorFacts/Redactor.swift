@@ -83,6 +83,17 @@ public enum Redactor {
     }
 
     // `KEY=value`, `KEY: value`, `"key": "value"`, `key value` is not touched.
+    /// strerror(3) texts that follow `key: ` in system messages.
+    private static let errnoTexts = ["No such ", "Permission denied", "Operation not permitted", "Invalid argument",
+                                     "Resource temporarily unavailable", "Connection refused", "Input/output error"]
+
+    private static func startsWithErrnoText(_ input: [UInt8], from start: Int) -> Bool {
+        var index = start
+        while index < input.count, input[index] == UInt8(ascii: " ") { index += 1 }
+        let rest = input[index..<min(input.count, index + 40)]
+        return errnoTexts.contains { rest.starts(with: $0.utf8) }
+    }
+
     private static func redactKeyValues(_ input: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(input.count)
@@ -108,6 +119,11 @@ public enum Redactor {
             guard !key.isEmpty, isSecretKey(key), !(byte == UInt8(ascii: ":") && index < input.count && input[index] == UInt8(ascii: "/")) else {
                 continue
             }
+            // `/etc/passwd: not recorded` names a file, not a key.
+            if keyStart > 0, out[keyStart - 1] == UInt8(ascii: "/") { continue }
+            // `Failed to determine user credentials: No such process`: an errno text is the decisive
+            // part of the line, never a secret.
+            if byte == UInt8(ascii: ":"), startsWithErrnoText(input, from: index) { continue }
             // Keep optional spaces and an opening quote, then mask the value.
             while index < input.count, input[index] == UInt8(ascii: " ") {
                 out.append(input[index]); index += 1

@@ -29,6 +29,18 @@ import Testing
         #expect(redacted.contains("DEBUG = False"))
     }
 
+    @Test func pathsAndErrnoTextsAfterSecretWordsStayReadable() {
+        // Seen in real output: the decisive systemd line and an unavailable fact lost their words.
+        let journal = "app.service: Failed to determine user credentials: No such process"
+        #expect(Redactor.redact(journal) == journal)
+        let unavailable = "/etc/passwd: contents of /etc/passwd: not recorded in this snapshot"
+        #expect(Redactor.redact(unavailable) == unavailable)
+        // The same words with real values are still masked.
+        #expect(Redactor.redact("credentials: hunter2") == "credentials: [REDACTED]")
+        #expect(Redactor.redact("passwd: hunter2") == "passwd: [REDACTED]")
+        #expect(Redactor.redact("password=No such thing") == "password=[REDACTED] such thing")
+    }
+
     @Test func settingsReadingTheEnvironmentKeepTheVariableName() {
         // Only a literal is a secret; `os.environ["SECRET_KEY"]` is how it is set, and a diagnosis needs it.
         let line = #"SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]"#
