@@ -37,12 +37,12 @@ struct CommandRunnerTests {
         let clock = ContinuousClock()
         let start = clock.now
         // The shell prints its own pid and its background child's, then waits forever.
-        let result = await host.runUnchecked(["/bin/sh", "-c", "sleep 30 & echo $$ $!; wait"], timeout: .milliseconds(500), outputLimit: 1000)
+        let result = await host.runUnchecked(["/bin/sh", "-c", "sleep 120 & echo $$ $!; wait"], timeout: .milliseconds(500), outputLimit: 1000)
         let elapsed = start.duration(to: clock.now)
         #expect(result.failure == "timed out after 0.5s")
         #expect(result.exitCode == nil)
         // Generous: the wall clock includes resuming on a cooperative pool other tests share.
-        #expect(elapsed < .seconds(30), "a hang, not scheduling noise")
+        #expect(elapsed < .seconds(60), "a hang (sleep 120), not scheduling noise")
         let pids = result.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
         #expect(pids.count == 2, "partial output before the deadline is kept")
         for pid in pids {
