@@ -35,6 +35,10 @@ public struct ManagedService: Hashable, Codable, Sendable {
     public var inactiveSince: Date?
     /// Its processes killed in the window (OOM, worker timeout, signal), oldest first.
     public var kills: [WorkerKill] = []
+    /// The manager's own config that controls it: the supervisord.conf that `supervisorctl -c`
+    /// was given to read its status (so `gwdoctor fix` starts it through the same supervisord).
+    /// `nil` for systemd units and bare processes.
+    public var managerConfig: String? = nil
 
     public init(manager: String, name: String, state: String? = nil, stateDetail: String? = nil, pid: Int? = nil,
                 command: [String] = [], binds: [AppServerBind] = [], logFiles: [String] = [],

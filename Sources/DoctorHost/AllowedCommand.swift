@@ -69,4 +69,62 @@ public struct AllowedCommand: Hashable, Sendable {
     public static func nginxVersion(executable: String?) -> AllowedCommand {
         AllowedCommand(program: .nginx, executable: executable, arguments: ["-V"])
     }
+
+    // MARK: Commands that change the machine (only through `HostActions.perform`)
+
+    /// What a mutating service command does to its service.
+    public enum ServiceVerb: String, Hashable, Sendable, CaseIterable {
+        case start
+        case restart
+    }
+
+    /// `systemctl start|restart UNIT`, or `nil` when `unit` is not a plain unit name. The name
+    /// comes from facts (a unit file's name, a cgroup), so it is data: validated, passed as
+    /// one argument after `--`, never through a shell.
+    public static func systemctl(_ verb: ServiceVerb, unit: String) -> AllowedCommand? {
+        guard isSystemdUnitName(unit) else { return nil }
+        return AllowedCommand(program: .systemctl, executable: nil, arguments: [verb.rawValue, "--", unit])
+    }
+
+    /// `supervisorctl -c CONFIG start|restart PROGRAM`, or `nil` when `config` is not an
+    /// absolute path or `program` not a plain supervisor name (`app`, `web:app_00`).
+    public static func supervisor(_ verb: ServiceVerb, config: String, program: String) -> AllowedCommand? {
+        guard isAbsolutePath(config), isSupervisorName(program) else { return nil }
+        return AllowedCommand(program: .supervisorctl, executable: nil, arguments: ["-c", config, verb.rawValue, program])
+    }
+
+    /// Whether running this command changes the machine (starts or restarts a service).
+    /// `LiveHost.run` refuses these; only `HostActions.perform` runs them.
+    public var changesHost: Bool {
+        switch program {
+        case .systemctl, .supervisorctl:
+            arguments.contains { ServiceVerb(rawValue: $0) != nil || ["stop", "reload", "kill", "update", "reread"].contains($0) }
+        case .nginx:
+            arguments.contains("-s")
+        case .caddy, .docker, .journalctl, .dmesg:
+            false
+        }
+    }
+
+    /// systemd unit names: `[A-Za-z0-9:_.\\@-]`, a type suffix, at most 255 bytes, never an option.
+    static func isSystemdUnitName(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= 255, !name.hasPrefix("-"), name.contains(".") else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCIIAlphanumeric || ":_.\\@-".unicodeScalars.contains($0) }
+    }
+
+    /// supervisor process names (`app`, `group:app_00`): letters, digits, `_ . : -`, never an option.
+    static func isSupervisorName(_ name: String) -> Bool {
+        guard !name.isEmpty, name.utf8.count <= 255, !name.hasPrefix("-") else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCIIAlphanumeric || "_.:-".unicodeScalars.contains($0) }
+    }
+
+    static func isAbsolutePath(_ path: String) -> Bool {
+        path.hasPrefix("/") && !path.utf8.contains(0) && !path.contains("\n")
+    }
+}
+
+extension Unicode.Scalar {
+    fileprivate var isASCIIAlphanumeric: Bool {
+        ("a"..."z").contains(self) || ("A"..."Z").contains(self) || ("0"..."9").contains(self)
+    }
 }

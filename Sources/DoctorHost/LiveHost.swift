@@ -70,8 +70,13 @@ public struct LiveHost: Host {
 
     /// Runs an allow-listed command in its own process group, killed as a group at the
     /// deadline. Keeps the first `outputLimit` bytes of stdout and of stderr.
+    /// A command that `changesHost` is refused here: changes go through `HostActions.perform`.
     public func run(_ command: AllowedCommand, timeout: Duration, outputLimit: Int) async -> CommandResult {
-        await CommandRunner.run(argv: command.argv, executable: command.executable ?? command.program.rawValue,
+        if command.changesHost {
+            return CommandResult(argv: command.argv, exitCode: nil,
+                                 failure: "refused: \(command.program.rawValue) would change the machine; only HostActions.perform runs it")
+        }
+        return await CommandRunner.run(argv: command.argv, executable: command.executable ?? command.program.rawValue,
                                 lookUpOnPath: command.executable == nil, arguments: command.arguments,
                                 timeout: timeout, outputLimit: outputLimit)
     }

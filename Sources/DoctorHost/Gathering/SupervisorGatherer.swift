@@ -48,7 +48,9 @@ struct SupervisorGatherer: Sendable {
                 resolver = ServiceDefinitionResolver(host: host, accounts: accounts)
             }
             for program in programs {
-                services.append(service(program, statuses: statuses, resolver: resolver, unavailable: &unavailable))
+                var managed = service(program, statuses: statuses, resolver: resolver, unavailable: &unavailable)
+                managed.managerConfig = config
+                services.append(managed)
             }
         }
         return (services, unavailable)
