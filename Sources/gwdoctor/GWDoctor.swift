@@ -15,11 +15,12 @@ struct GWDoctor: AsyncParsableCommand {
         commandName: "gwdoctor",
         abstract: "Find out why the reverse proxy answers 502 Bad Gateway (or 504), with evidence.",
         discussion: """
-            Read-only: nothing on the machine is changed. Exit codes: 0 ok, 1 warning, 2 critical, \
-            3 unknown (could not decide).
+            Read-only: nothing on the machine is changed, except by `fix --apply` (and `rollback --apply`), \
+            which show their plan first and write every step to an audit log. Exit codes: 0 ok, \
+            1 warning, 2 critical, 3 unknown (could not decide).
             """,
         version: version,
-        subcommands: [DiagnoseCommand.self, RoutesCommand.self, SnapshotCommand.self, ChecksCommand.self],
+        subcommands: [DiagnoseCommand.self, RoutesCommand.self, SnapshotCommand.self, ChecksCommand.self, FixCommand.self],
         defaultSubcommand: DiagnoseCommand.self
     )
 
