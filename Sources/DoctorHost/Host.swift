@@ -48,7 +48,7 @@ public protocol Host: ConfigFileReader {
     func maskValues(_ path: String, onLines lines: Set<Int>)
     /// Says that a file just read is a service definition whose inline environment must not
     /// be kept (supervisord `environment=`, systemd `Environment=`, with their continuation
-    /// lines): a recording masks every value there but keeps names, empty values and
+    /// lines; uWSGI `env =`; gunicorn `raw_env`): a recording masks every value there but keeps names, empty values and
     /// `DJANGO_SETTINGS_MODULE`, so a replay sees the same entries. Other hosts ignore it.
     func maskInlineEnvironment(_ path: String, dialect: InlineEnvironmentDialect)
 }
@@ -59,6 +59,10 @@ public enum InlineEnvironmentDialect: Sendable, Hashable {
     case supervisor
     /// `Environment="A=1" B=2`, continued with a trailing `\`.
     case systemd
+    /// A uWSGI ini file: `env = NAME=value` lines (one variable each).
+    case uwsgiIni
+    /// A `gunicorn.conf.py`: `raw_env = ["NAME=value", …]`, the list possibly spread over lines.
+    case gunicornConfig
 }
 
 extension Host {

@@ -1,9 +1,9 @@
 import DoctorFacts
 
 /// Masks the values of an inline environment in a supervisord program section
-/// (`environment=A="1",B=2`, continued on indented lines) or a systemd unit
-/// (`Environment="A=1" B=2`, continued with a trailing `\`) line by line, for snapshot
-/// copies. Names, empty values, quoting and separators stay, and so does
+/// (`environment=A="1",B=2`, continued on indented lines), a systemd unit
+/// (`Environment="A=1" B=2`, continued with a trailing `\`), a uWSGI ini (`env = A=1`) or
+/// a gunicorn.conf.py (`raw_env = ["A=1", …]`) line by line, for snapshot copies. Names, empty values, quoting and separators stay, and so does
 /// `DJANGO_SETTINGS_MODULE` (not a secret, and the settings checks need it), so a replay
 /// parses the same entries with the same emptiness.
 enum InlineEnvironmentMask {
@@ -27,7 +27,75 @@ enum InlineEnvironmentMask {
             guard let start = valueStart(trimmed, key: "Environment", separators: ["="]) else { return (String(line), false) }
             let prefix = line[..<trimmed.startIndex]
             return (String(prefix) + maskList(trimmed, from: start, separator: .whitespace), line.hasSuffix("\\"))
+        case .uwsgiIni:
+            // uWSGI takes one variable per `env` line; no continuation lines.
+            guard let start = valueStart(trimmed, key: "env", separators: ["=", ":"]) else { return (String(line), false) }
+            let value = trimmed[start...].drop { $0 == " " || $0 == "\t" }
+            return (String(line[..<value.startIndex]) + maskItem(String(value)), false)
+        case .gunicornConfig:
+            if !continuing {
+                guard trimmed.hasPrefix("raw_env"), let start = valueStart(trimmed, key: "raw_env", separators: ["="]) else {
+                    return (String(line), false)
+                }
+                let prefix = line[..<trimmed.startIndex]
+                let masked = maskPythonStrings(trimmed[start...])
+                return (String(prefix) + String(trimmed[..<start]) + masked, bracketDepth(trimmed[start...]) > 0)
+            }
+            // Inside the list until the line that closes it (nets a negative depth).
+            return (maskPythonStrings(line), bracketDepth(line) >= 0)
         }
+    }
+
+    /// Every quoted `"NAME=value"` in a Python expression with its value masked; other text kept.
+    private static func maskPythonStrings(_ text: Substring) -> String {
+        var out = ""
+        var item = ""
+        var quote: Character?
+        var escaped = false
+        for character in text {
+            if let open = quote {
+                item.append(character)
+                if escaped {
+                    escaped = false
+                } else if character == "\\" {
+                    escaped = true
+                } else if character == open {
+                    out += maskItem(item)
+                    item = ""
+                    quote = nil
+                }
+            } else if character == "\"" || character == "'" {
+                quote = character
+                item = String(character)
+            } else {
+                out.append(character)
+                // A comment may hold a value too (`# was SECRET=abc`): mask the rest of the line.
+                if character == "#" { out += Redactor.mask; return out }
+            }
+        }
+        // An unclosed string (a triple quote, a string continued on the next line): mask it whole.
+        if !item.isEmpty { out += item.contains("=") ? maskItem(item) : String(item.first!) + Redactor.mask }
+        return out
+    }
+
+    /// Open `[`/`(` minus closed ones outside quotes: > 0 while a Python list continues.
+    private static func bracketDepth(_ text: Substring) -> Int {
+        var depth = 0
+        var quote: Character?
+        for character in text {
+            if let open = quote {
+                if character == open { quote = nil }
+            } else if character == "\"" || character == "'" {
+                quote = character
+            } else if character == "[" || character == "(" {
+                depth += 1
+            } else if character == "]" || character == ")" {
+                depth -= 1
+            } else if character == "#" {
+                break
+            }
+        }
+        return depth
     }
 
     private enum Separator { case comma, whitespace }

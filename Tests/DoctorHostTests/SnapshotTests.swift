@@ -271,6 +271,53 @@ struct SnapshotTests {
         #expect(unitCopy.contains("DJANGO_SETTINGS_MODULE=mysite.settings"))
     }
 
+    @Test func appServerConfigEnvironmentValuesNeverReachTheSnapshot() throws {
+        let tree = try TemporaryDirectory()
+        let ini = try tree.write("app.ini", """
+            [uwsgi]
+            socket = /run/app/uwsgi.sock
+            env = DJANGO_SETTINGS_MODULE=mysite.settings
+            env = DATABASE_URL=postgres://app:xyzzy-db@db/app
+            env: API_TOKEN="xyzzy-token"
+            harakiri = 30
+
+            """)
+        let gunicorn = try tree.write("gunicorn.conf.py", """
+            bind = "unix:/run/app/gunicorn.sock"
+            raw_env = ["DJANGO_SETTINGS_MODULE=mysite.settings", "STRIPE=xyzzy-1",
+                       'OTHER=xyzzy-2',  # was KEY=xyzzy-3
+                       "LAST=xyzzy-4"
+            ]
+            timeout = 60
+            errorlog = "/var/log/app/error.log"
+
+            """)
+        let recorder = SnapshotRecorder(wrapping: LiveHost(), gwdoctorVersion: "0.0-test")
+        _ = try recorder.readFile(ini, maxBytes: 10_000)
+        recorder.maskInlineEnvironment(ini, dialect: .uwsgiIni)
+        _ = try recorder.readFile(gunicorn, maxBytes: 10_000)
+        recorder.maskInlineEnvironment(gunicorn, dialect: .gunicornConfig)
+        let output = try TemporaryDirectory()
+        try recorder.write(to: output.file("snap"))
+        let snapshot = try SnapshotHost(directory: output.file("snap"))
+        let iniCopy = String(decoding: try snapshot.readFile(ini, maxBytes: 10_000), as: UTF8.self)
+        let gunicornCopy = String(decoding: try snapshot.readFile(gunicorn, maxBytes: 10_000), as: UTF8.self)
+        #expect(!iniCopy.contains("xyzzy"), "\(iniCopy)")
+        #expect(!gunicornCopy.contains("xyzzy"), "\(gunicornCopy)")
+        #expect(iniCopy.contains("env = DJANGO_SETTINGS_MODULE=mysite.settings"))
+        #expect(iniCopy.contains("env = DATABASE_URL="), "names stay: \(iniCopy)")
+        #expect(gunicornCopy.contains("\"STRIPE=") && gunicornCopy.contains("'OTHER="))
+
+        // What the diagnosis reads from these files parses the same from the copy.
+        let originalINI = try String(contentsOfFile: ini, encoding: .utf8)
+        #expect(UWSGIIniFile.binds(iniCopy, file: ini).binds == UWSGIIniFile.binds(originalINI, file: ini).binds)
+        #expect(UWSGIIniFile.binds(iniCopy, file: ini).timeoutSeconds == 30)
+        let originalConfig = try String(contentsOfFile: gunicorn, encoding: .utf8)
+        #expect(GunicornConfigFile.binds(gunicornCopy, file: gunicorn).binds == GunicornConfigFile.binds(originalConfig, file: gunicorn).binds)
+        #expect(GunicornConfigFile.binds(gunicornCopy, file: gunicorn).timeoutSeconds == 60)
+        #expect(gunicornCopy.contains("errorlog = \"/var/log/app/error.log\""))
+    }
+
     @Test func wholeReadBeatsTailAndTailSlicesOnReplay() throws {
         let tree = try TemporaryDirectory()
         let path = try tree.write("access.log", (0..<100).map { "line \($0)\n" }.joined())

@@ -119,7 +119,9 @@ struct AppServerGatherer: Sendable {
 
     private func read(_ path: String, kind: String, into unavailable: inout [Unavailable]) -> String? {
         do {
-            return String(decoding: try host.readFile(path, maxBytes: Self.maxConfigBytes), as: UTF8.self)
+            let text = String(decoding: try host.readFile(path, maxBytes: Self.maxConfigBytes), as: UTF8.self)
+            host.maskInlineEnvironment(path, dialect: kind == "uwsgi" ? .uwsgiIni : .gunicornConfig)
+            return text
         } catch {
             unavailable.append(Unavailable(what: "\(kind) config \(path)", reason: error.description))
             return nil

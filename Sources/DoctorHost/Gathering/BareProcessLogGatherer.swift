@@ -273,7 +273,9 @@ struct BareProcessLogGatherer: Sendable {
 
     private func read(_ path: String, into unavailable: inout [Unavailable]) -> String? {
         do {
-            return String(decoding: try host.readFile(path, maxBytes: Self.maxConfigBytes), as: UTF8.self)
+            let text = String(decoding: try host.readFile(path, maxBytes: Self.maxConfigBytes), as: UTF8.self)
+            host.maskInlineEnvironment(path, dialect: .gunicornConfig)
+            return text
         } catch {
             unavailable.append(Unavailable(what: "gunicorn config \(path)", reason: error.description))
             return nil

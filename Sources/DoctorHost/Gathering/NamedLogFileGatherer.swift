@@ -58,6 +58,7 @@ struct NamedLogFileGatherer: Sendable {
            parsed.kind == "gunicorn", let config = parsed.configFile ?? existing(parsed.defaultConfigFile) {
             do {
                 let text = String(decoding: try host.readFile(config, maxBytes: Self.maxConfigBytes), as: UTF8.self)
+                host.maskInlineEnvironment(config, dialect: .gunicornConfig)
                 named += AppServerLogFiles.fromGunicornConfig(text, file: config, workingDirectory: parsed.directory)
             } catch {
                 if case .notRecorded = error {} else {
@@ -69,6 +70,7 @@ struct NamedLogFileGatherer: Sendable {
            parsed.kind == "uwsgi" {
             for ini in parsed.iniFiles {
                 guard let data = try? host.readFile(ini.path, maxBytes: Self.maxConfigBytes) else { continue }
+                host.maskInlineEnvironment(ini.path, dialect: .uwsgiIni)
                 named += AppServerLogFiles.fromUWSGIIni(String(decoding: data, as: UTF8.self), file: ini.path, section: ini.section,
                                                         workingDirectory: workingDirectory)
             }
