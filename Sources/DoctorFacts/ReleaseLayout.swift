@@ -126,12 +126,15 @@ public struct ReleaseEntry: Hashable, Codable, Sendable {
     public var kind: FileKind
     /// mtime, seconds since the epoch, when it could be stat'ed.
     public var modified: Double?
+    /// Set when `<path>/.gwdoctor-bad` marks it bad (rollback and gate skip it).
+    public var badMark: ReleaseBadMark?
 
-    public init(id: String, path: String, kind: FileKind, modified: Double? = nil) {
+    public init(id: String, path: String, kind: FileKind, modified: Double? = nil, badMark: ReleaseBadMark? = nil) {
         self.id = id
         self.path = path
         self.kind = kind
         self.modified = modified
+        self.badMark = badMark
     }
 
     /// Release ids are timestamps (`20261121093000`) or counters (`42`): digit strings

@@ -26,22 +26,30 @@ enum CommandRunner {
     /// Runs `arguments` with `executable`, which is either a path or a name looked up on PATH.
     ///
     /// Internal on purpose: the only public way in is `Host.run(_:)` with an `AllowedCommand`.
+    /// - Parameters:
+    ///   - environment: when not empty, the child's whole environment is `PATH` (gwdoctor's),
+    ///     `LC_ALL`/`LANG` and these variables, not gwdoctor's own (an app command gets the
+    ///     service's environment, not the operator's shell).
+    ///   - workingDirectory: the child's working directory (gwdoctor's own when `nil`).
     static func run(argv: [String], executable: String, lookUpOnPath: Bool, arguments: [String],
-                    timeout: Duration, outputLimit: Int) async -> CommandResult {
+                    timeout: Duration, outputLimit: Int, environment custom: [String: String] = [:],
+                    workingDirectory: String? = nil) async -> CommandResult {
         let stdout = CappedOutput(limit: outputLimit)
         let stderr = CappedOutput(limit: outputLimit)
 
         let options = platformOptions()
         // Stable, untranslated, unpaged output: parsers match English text.
-        let environment = Environment.inherit.updating(["LC_ALL": "C", "LANG": "C", "PAGER": "cat",
-                                                        "SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0"])
+        let environment = custom.isEmpty
+            ? Environment.inherit.updating(["LC_ALL": "C", "LANG": "C", "PAGER": "cat", "SYSTEMD_PAGER": "", "SYSTEMD_COLORS": "0"])
+            : Self.customEnvironment(custom)
+        let directory = workingDirectory.map { FilePath($0) }
         let target: Executable = lookUpOnPath ? .name(executable) : .path(FilePath(executable))
 
         let outcome = await withTaskGroup(of: RunOutcome.self) { group in
             group.addTask {
                 do {
                     let result = try await Subprocess.run(
-                        target, arguments: Arguments(arguments), environment: environment,
+                        target, arguments: Arguments(arguments), environment: environment, workingDirectory: directory,
                         platformOptions: options, input: .none, output: .sequence, error: .sequence
                     ) { execution in
                         let out = execution.standardOutput, err = execution.standardError
@@ -90,6 +98,14 @@ enum CommandRunner {
             result.failure = "cancelled"
         }
         return result
+    }
+
+    /// gwdoctor's PATH, a UTF-8 C locale, then `values` (which win).
+    static func customEnvironment(_ values: [String: String]) -> Environment {
+        var entries = ["LC_ALL": "C.UTF-8", "LANG": "C.UTF-8",
+                       "PATH": getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"]
+        entries.merge(values) { _, given in given }
+        return .custom(entries.map { Array("\($0.key)=\($0.value)".utf8) })
     }
 
     /// A new session, so the child leads its own process group, and a teardown that

@@ -229,7 +229,11 @@ struct ReleaseGatherer: Sendable {
         func entry(_ id: String) -> ReleaseEntry {
             let path = directory + "/" + id
             let status = try? host.status(path, followLinks: true)
-            return ReleaseEntry(id: id, path: path, kind: status.map { FileKind($0.kind) } ?? .unknown, modified: status?.modified)
+            // One read per listed release (at most `listedReleases`): the mark rollback and gate skip.
+            let mark = status?.kind == .directory
+                ? (try? host.readFile(path + "/" + ReleaseBadMark.fileName, maxBytes: ReleaseBadMark.maxBytes)).map(ReleaseBadMark.decode) : nil
+            return ReleaseEntry(id: id, path: path, kind: status.map { FileKind($0.kind) } ?? .unknown, modified: status?.modified,
+                                badMark: mark)
         }
         if keyed.contains(where: { !$0.digits }), names.count <= Self.maxStatForOrder {
             // Ids that do not sort by time (git hashes, names): order by mtime instead.
