@@ -91,27 +91,34 @@ public struct CaddyJSONConfig: Hashable, Codable, Sendable {
         }
     }
 
-    /// Parses `caddy adapt` output. Warnings Caddy prints before the JSON on the same
-    /// stream are skipped (the JSON starts at the first `{` at the start of a line).
+    /// Parses `caddy adapt` output. Lines before the config (Caddy's warnings, as JSON
+    /// log lines or text, when stderr was captured with stdout) are skipped: the config is
+    /// the first JSON value starting a line that is not a log entry (`level` + `msg`).
     public static func parse(_ bytes: [UInt8]) -> Result<CaddyJSONConfig, ParseError> {
-        var start = 0
-        if let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }), bytes[first] != UInt8(ascii: "{") {
-            var index = 0
-            start = -1
-            while index < bytes.count {
-                if bytes[index] == UInt8(ascii: "{"), index == 0 || bytes[index - 1] == 0x0A { start = index; break }
-                index += 1
+        var firstError: ParseError?
+        var lineStart = 0
+        while lineStart < bytes.count {
+            var start = lineStart
+            while start < bytes.count, bytes[start] == 0x20 || bytes[start] == 0x09 || bytes[start] == 0x0D { start += 1 }
+            let lineEnd = bytes[start...].firstIndex(of: 0x0A) ?? bytes.count
+            if start < bytes.count, bytes[start] == UInt8(ascii: "{") || bytes[start] == UInt8(ascii: "[") {
+                do {
+                    let object = try JSONSerialization.jsonObject(with: Data(bytes[start...]))
+                    guard let root = object as? [String: Any] else { return .failure(.notAnObject) }
+                    if !(root["level"] is String && root["msg"] is String) { return .success(read(root)) }
+                } catch {
+                    // A log line followed by more lines is not one JSON value; try it alone.
+                    if let line = try? JSONSerialization.jsonObject(with: Data(bytes[start..<lineEnd])) as? [String: Any],
+                       line["level"] is String, line["msg"] is String {
+                        // A warning: go on after it.
+                    } else if firstError == nil {
+                        firstError = .notJSON(error.localizedDescription)
+                    }
+                }
             }
-            if start < 0 { return .failure(.notJSON("no JSON object in the output")) }
+            lineStart = lineEnd + 1
         }
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: Data(bytes[start...]))
-        } catch {
-            return .failure(.notJSON("\(error.localizedDescription)"))
-        }
-        guard let root = object as? [String: Any] else { return .failure(.notAnObject) }
-        return .success(read(root))
+        return .failure(firstError ?? .notJSON("no JSON object in the output"))
     }
 
     private static func read(_ root: [String: Any]) -> CaddyJSONConfig {

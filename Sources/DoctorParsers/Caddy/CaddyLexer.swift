@@ -105,6 +105,15 @@ struct CaddyLexer {
                                          lineBreaks: heredoc.breaks, quoted: true, origin: origin))
                 continue
             }
+            // Plain word without backslash (nearly all): one slice, no byte-by-byte copy.
+            var end = index
+            while end < count, !isSpace(bytes[end]), bytes[end] != Byte.backslash { end += 1 }
+            if end == count || isSpace(bytes[end]) {
+                let slice = UnsafeBufferPointer(rebasing: bytes[index..<end])
+                index = end
+                tokens.append(makeToken(slice, line: startLine, breaks: 0, quoted: false, origin: origin))
+                continue
+            }
             // Plain word: up to whitespace; `\` + newline ends it and continues the line.
             var continued = false
             while index < count {
@@ -200,7 +209,7 @@ struct CaddyLexer {
         return (String(decoding: text, as: UTF8.self), count, breaks)
     }
 
-    private func makeToken(_ bytes: [UInt8], line: Int, breaks: Int, quoted: Bool, origin: Int) -> CaddyToken {
+    private func makeToken(_ bytes: some Collection<UInt8>, line: Int, breaks: Int, quoted: Bool, origin: Int) -> CaddyToken {
         let written = String(decoding: bytes, as: UTF8.self)
         let text = bytes.contains(Byte.dollar) ? CaddyEnvPlaceholders.substituteDefaults(written) : written
         return CaddyToken(text: text, written: written, file: file, line: line, lineBreaks: breaks,

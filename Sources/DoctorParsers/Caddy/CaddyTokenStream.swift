@@ -11,6 +11,9 @@ import Foundation
 struct CaddyTokenStream {
     static let maxImportDepth = 32
     static let maxTokens = 4_000_000
+    /// Imports expanded in all; real configs have hundreds at most, while a file importing
+    /// the next one twice, 30 levels deep, would ask for a billion.
+    static let maxExpansions = 100_000
 
     private struct Source {
         var tokens: [CaddyToken]
@@ -26,6 +29,7 @@ struct CaddyTokenStream {
     private var nextOrigin = 1
     private var tokenCount = 0
     private var budgetReported = false
+    private var expansions = 0
     private enum CachedFile {
         case tokens([CaddyToken])
         case failed(ConfigDiagnostic.Kind, String)
@@ -152,15 +156,16 @@ struct CaddyTokenStream {
                        at: importToken)
                 continue
             }
-            guard tokenCount + piece.tokens.count <= Self.maxTokens else {
+            guard tokenCount + piece.tokens.count <= Self.maxTokens, expansions < Self.maxExpansions else {
                 if !budgetReported {
                     budgetReported = true
-                    report(.tooLarge, "imports expand to more than \(Self.maxTokens) tokens; further imports skipped",
-                           at: importToken)
+                    report(.tooLarge, "imports expand to more than \(Self.maxTokens) tokens or \(Self.maxExpansions) "
+                        + "imports; further imports skipped", at: importToken)
                 }
                 continue
             }
             tokenCount += piece.tokens.count
+            expansions += 1
             let origin = nextOrigin
             nextOrigin += 1
             let tokens = CaddyImportArguments.substitute(importArgs, in: piece.tokens, origin: origin)
