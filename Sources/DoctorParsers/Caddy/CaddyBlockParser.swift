@@ -47,7 +47,11 @@ struct CaddyBlockParser {
                     key.text.removeLast()
                     if key.written.hasSuffix(",") { key.written.removeLast() }
                 }
-                // `a.com,b.com` is one token in Caddy's lexer but two addresses to its parser.
+                // `a.com,b.com` is an error for Caddy ("put a space after the comma"); both
+                // addresses are kept so the rest of the diagnosis still sees the site.
+                if key.text.contains(",") {
+                    report("site addresses cannot contain a comma: '\(key.text)' - Caddy needs a space after the comma", at: key)
+                }
                 for piece in key.text.split(separator: ",", omittingEmptySubsequences: true) {
                     var part = key
                     part.text = String(piece)

@@ -95,6 +95,20 @@ struct CaddyfileParserTests {
         #expect(config.diagnostics == [])
     }
 
+    @Test func commaWithoutSpaceIsCaddysErrorButBothAddressesAreKept() {
+        let config = parse("a.test,b.test {\n\treverse_proxy app:8000\n}")
+        #expect(config.sites.map(\.addresses) == [["a.test", "b.test"]])
+        #expect(config.diagnostics.map(\.kind) == [.syntax])
+        #expect(config.diagnostics.first?.message.contains("cannot contain a comma") == true)
+    }
+
+    @Test func addressesEndAtTheLineWithoutTrailingCommaMakingABracelessSite() {
+        // Caddy reads this as the site `a.test` with a directive named `b.test`.
+        let config = parse("a.test\nb.test {\n\treverse_proxy app:8000\n}")
+        #expect(config.sites.map(\.addresses) == [["a.test"]])
+        #expect(config.proxyHandlers.isEmpty)
+    }
+
     @Test func globalOptionsOnlyWhenFirst() {
         let config = parse("""
         {
