@@ -44,10 +44,12 @@ public enum CaddyConfigComparison {
     public static func compare(_ caddyfile: CaddyConfig, _ adapted: CaddyJSONConfig) -> [CaddyConfigDisagreement] {
         var out: [CaddyConfigDisagreement] = []
 
-        // Upstreams and their paths.
+        // Upstreams, the paths leading to them and their timeouts; one endpoint can be the
+        // upstream of several proxies, so values are compared as sets.
         var filePaths: [Endpoint: Set<String>] = [:]
         var fileSource: [Endpoint: SourceLocation] = [:]
-        var fileTimeouts: [Endpoint: [String: (Double, SourceLocation)]] = [:]
+        var fileTimeouts: [Endpoint: [String: Set<Double>]] = [:]
+        var timeoutSource: [Endpoint: [String: SourceLocation]] = [:]
         for handler in caddyfile.proxyHandlers {
             for upstream in handler.upstreams {
                 guard let endpoint = upstream.endpoint else { continue }
@@ -55,22 +57,27 @@ public enum CaddyConfigComparison {
                 if fileSource[endpoint] == nil { fileSource[endpoint] = upstream.source }
                 for name in comparedTimeouts {
                     if let setting = handler.transport.setting(name), let seconds = CaddyDuration.seconds(setting.value) {
-                        fileTimeouts[endpoint, default: [:]][name] = (seconds, setting.source)
+                        fileTimeouts[endpoint, default: [:]][name, default: []].insert(seconds)
+                        if timeoutSource[endpoint]?[name] == nil { timeoutSource[endpoint, default: [:]][name] = setting.source }
                     }
                 }
             }
         }
         var jsonPaths: [Endpoint: Set<String>] = [:]
-        var jsonTimeouts: [Endpoint: [String: Double]] = [:]
+        var jsonTimeouts: [Endpoint: [String: Set<Double>]] = [:]
         for proxy in adapted.proxies {
             for endpoint in proxy.endpoints.compactMap({ $0 }) {
                 jsonPaths[endpoint, default: []].formUnion(proxy.paths)
                 for name in comparedTimeouts {
                     if let text = proxy.transport[name], let seconds = CaddyDuration.seconds(text) {
-                        jsonTimeouts[endpoint, default: [:]][name] = seconds
+                        jsonTimeouts[endpoint, default: [:]][name, default: []].insert(seconds)
                     }
                 }
             }
+        }
+        func seconds(_ values: Set<Double>?) -> String {
+            guard let values, !values.isEmpty else { return "not set" }
+            return values.sorted().map { "\($0)s" }.joined(separator: ", ")
         }
         for endpoint in filePaths.keys.sorted(by: { $0.description < $1.description }) {
             guard let adaptedPaths = jsonPaths[endpoint] else {
@@ -88,14 +95,13 @@ public enum CaddyConfigComparison {
                         + "\(adaptedPaths.sorted().joined(separator: " ")) in caddy adapt",
                     location: fileSource[endpoint]))
             }
-            for (name, (seconds, source)) in (fileTimeouts[endpoint] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                let theirs = jsonTimeouts[endpoint]?[name]
-                if theirs.map({ abs($0 - seconds) > 1e-6 }) ?? true {
+            for name in comparedTimeouts {
+                let mine = fileTimeouts[endpoint]?[name] ?? [], theirs = jsonTimeouts[endpoint]?[name] ?? []
+                if mine != theirs {
                     out.append(CaddyConfigDisagreement(
                         kind: .timeoutDiffers,
-                        message: "upstream \(endpoint): \(name) \(seconds)s in the Caddyfile, "
-                            + (theirs.map { "\($0)s" } ?? "not set") + " in caddy adapt",
-                        location: source))
+                        message: "upstream \(endpoint): \(name) \(seconds(mine)) in the Caddyfile, \(seconds(theirs)) in caddy adapt",
+                        location: timeoutSource[endpoint]?[name] ?? fileSource[endpoint]))
                 }
             }
         }

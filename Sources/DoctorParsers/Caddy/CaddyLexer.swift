@@ -91,8 +91,13 @@ struct CaddyLexer {
                     let mark = quote == Byte.doubleQuote ? "\"" : "`"
                     report("unterminated \(mark) string: no closing \(mark) before end of file", line: startLine)
                 }
-                line += breaks + skippedLines
-                skippedLines = 0
+                // Lines skipped by `\` continuations before it are counted at its first
+                // line break, or later at the next unescaped newline (Caddy's quirk, kept so
+                // tokens group into directives as Caddy groups them).
+                if breaks > 0 {
+                    line += breaks + skippedLines
+                    skippedLines = 0
+                }
                 tokens.append(makeToken(value, line: startLine, breaks: breaks, quoted: true, origin: origin))
                 continue
             }

@@ -100,6 +100,9 @@ struct CaddyModelBuilder {
         var directive: String
         var matcher: CaddyMatcher
         var text: String
+        /// A `uri strip_prefix` in effect: not an enclosing block, but the paths below it
+        /// are matched with this prefix removed.
+        var strip: String?
     }
 
     private mutating func site(_ block: CaddyServerBlock) -> CaddySite {
@@ -167,10 +170,30 @@ struct CaddyModelBuilder {
                              source: named.source), rest)
     }
 
-    private mutating func walk(_ directives: [CaddyDirective], scopes: [Scope],
+    /// `uri strip_prefix P` without a matcher: the path is rewritten before later
+    /// handlers match it. Caddy sorts `uri` before every handler, so in a sorted block it
+    /// applies to all of them; in a `route` block only to those written after it.
+    private static func stripPrefix(_ directive: CaddyDirective) -> String? {
+        guard directive.name.text == "uri", directive.args.count == 2, directive.args[0].text == "strip_prefix" else {
+            return nil
+        }
+        return directive.args[1].text
+    }
+
+    private mutating func walk(_ directives: [CaddyDirective], scopes outerScopes: [Scope], ordered: Bool = false,
                                matchers: [String: CaddyNamedMatcher], site: inout CaddySite) {
+        var scopes = outerScopes
+        if !ordered {
+            for strip in directives.compactMap(Self.stripPrefix) {
+                scopes.append(Scope(directive: "uri", matcher: .all, text: "uri strip_prefix \(strip)", strip: strip))
+            }
+        }
         for directive in directives {
             let name = directive.name.text
+            if ordered, let strip = Self.stripPrefix(directive) {
+                scopes.append(Scope(directive: "uri", matcher: .all, text: "uri strip_prefix \(strip)", strip: strip))
+            }
+            let context = scopes.filter { $0.strip == nil }.map(\.text)
             switch name {
             case "bind":
                 site.binds += directive.argTexts
@@ -178,16 +201,18 @@ struct CaddyModelBuilder {
             case "log":
                 site.logs.append(log(directive, named: true))
             case "reverse_proxy", "php_fastcgi":
-                site.handlers.append(proxy(directive, scopes: scopes, matchers: matchers))
+                site.handlers.append(proxy(directive, scopes: scopes, context: context, matchers: matchers))
             case _ where Self.scopeDirectives.contains(name):
                 let (matcher, _) = self.matcher(of: directive, matchers: matchers)
                 let text = ([name] + directive.args.map(\.written)).joined(separator: " ")
-                walk(directive.block ?? [], scopes: scopes + [Scope(directive: name, matcher: matcher, text: text)],
-                     matchers: matchers, site: &site)
+                // Error routes are a separate route list in Caddy: rewrites of the site do not carry over.
+                let base = name == "handle_errors" ? scopes.filter { $0.strip == nil } : scopes
+                walk(directive.block ?? [], scopes: base + [Scope(directive: name, matcher: matcher, text: text)],
+                     ordered: name == "route", matchers: matchers, site: &site)
             case _ where Self.otherTerminalDirectives.contains(name):
                 let (matcher, args) = self.matcher(of: directive, matchers: matchers)
                 site.otherHandlers.append(CaddyOtherHandler(
-                    directive: name, matcher: matcher, context: scopes.map(\.text), args: args.map(\.text),
+                    directive: name, matcher: matcher, context: context, args: args.map(\.text),
                     source: directive.location, routePaths: Self.routePaths(scopes: scopes, own: matcher)))
             default:
                 break
@@ -195,12 +220,12 @@ struct CaddyModelBuilder {
         }
     }
 
-    private mutating func proxy(_ directive: CaddyDirective, scopes: [Scope],
+    private mutating func proxy(_ directive: CaddyDirective, scopes: [Scope], context: [String],
                                 matchers: [String: CaddyNamedMatcher]) -> CaddyProxyHandler {
         let isFastCGI = directive.name.text == "php_fastcgi"
         let (matcher, args) = self.matcher(of: directive, matchers: matchers)
         var handler = CaddyProxyHandler(
-            directive: directive.name.text, matcher: matcher, context: scopes.map(\.text),
+            directive: directive.name.text, matcher: matcher, context: context,
             transport: CaddyTransport(protocolName: isFastCGI ? "fastcgi" : "http", source: isFastCGI ? directive.location : nil),
             source: directive.location, routePaths: Self.routePaths(scopes: scopes, own: matcher))
         handler.upstreams = args.flatMap(upstreams)
@@ -234,12 +259,16 @@ struct CaddyModelBuilder {
 
     /// The paths a handler serves as the client sends them: the innermost path condition
     /// wins (both must match in Caddy, so the inner one is the narrower in any config that
-    /// works), with the prefixes `handle_path` strips put back in front. Patterns not
+    /// works), with the prefixes `handle_path` and `uri strip_prefix` strip put back in front. Patterns not
     /// starting with `/` (`*.php`) do not narrow the route. `["*"]` for every path.
-    static func routePaths(scopes: [(directive: String, paths: [String])]) -> [String] {
+    static func routePaths(scopes: [(directive: String, paths: [String], strip: String?)]) -> [String] {
         var paths = ["*"]
         var prefix = ""
         for scope in scopes {
+            if let strip = scope.strip {
+                prefix += strip
+                continue
+            }
             let narrow = scope.paths.filter { $0.hasPrefix("/") && $0 != "/*" }
             guard !narrow.isEmpty else { continue }
             paths = narrow.map { prefix + $0 }
@@ -254,6 +283,6 @@ struct CaddyModelBuilder {
     }
 
     private static func routePaths(scopes: [Scope], own: CaddyMatcher) -> [String] {
-        routePaths(scopes: scopes.map { ($0.directive, $0.matcher.paths) } + [("", own.paths)])
+        routePaths(scopes: scopes.map { ($0.directive, $0.matcher.paths, $0.strip) } + [("", own.paths, nil)])
     }
 }

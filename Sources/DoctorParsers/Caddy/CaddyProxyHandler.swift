@@ -19,7 +19,9 @@ public struct CaddyProxyHandler: Hashable, Codable, Sendable {
     public var options: [CaddySetting]
     /// Path patterns as the client sends them, with the enclosing `handle`/`handle_path`
     /// paths combined with the directive's own (`handle_path /api/*` + `/v1/*` →
-    /// `/api/v1/*`); `["*"]` for every path. Named matchers contribute their paths.
+    /// `/api/v1/*`, the innermost `/…` pattern winning) and `uri strip_prefix` put back in
+    /// front; `["*"]` for every path. Named matchers contribute their paths; patterns not
+    /// starting with `/` (`*.php`) do not narrow it.
     public var routePaths: [String]
 
     public init(directive: String = "reverse_proxy", matcher: CaddyMatcher = .all, context: [String] = [],

@@ -24,7 +24,7 @@ struct CaddyRealConfigTests {
         Set(adapted.proxies.flatMap(\.endpoints).compactMap { $0 })
     }
 
-    @Test(arguments: ["multisite", "snippets", "matchers", "django", "php", "braceless"])
+    @Test(arguments: ["multisite", "snippets", "matchers", "django", "php", "braceless", "mixed"])
     func agreesWithCaddyAdaptOnEveryUpstreamPathAndPort(name: String) throws {
         let (config, adapted, _) = try load(name)
         #expect(config.diagnostics == [])
@@ -190,5 +190,23 @@ struct CaddyRealConfigTests {
         // Continued arguments keep their directive's line (Caddy's line).
         #expect(handlers[0].upstreams.map(\.source) == Array(repeating: SourceLocation(file: root + "/Caddyfile", line: 4), count: 2))
         #expect(handlers[1].source.line == 7)
+    }
+
+    @Test func snippetSitesUriStripPrefixImportsInHandleAndErrorRoutes() throws {
+        let (config, adapted, root) = try load("mixed")
+        #expect(config.sites.map(\.addresses) == [["one.example.com"], ["two.example.com"], ["three.example.com"]])
+        #expect(config.sites[0].handlers[0].upstreams.map(\.endpoint) == [.tcp(host: "127.0.0.1", port: 7001)])
+        let three = config.sites[2].handlers
+        #expect(three.map(\.directive) == ["reverse_proxy", "reverse_proxy", "php_fastcgi", "reverse_proxy", "reverse_proxy"])
+        #expect(three.map(\.routePaths) == [["/app/inc/*"], ["/app/ws/*"], ["/app/php/*"], ["*"], ["*"]])
+        #expect(three[0].source == SourceLocation(file: root + "/inc/a.caddy", line: 1))
+        #expect(three[0].context == ["handle /inc/*"])
+        #expect(three[1].upstreams.map(\.raw) == ["localhost:7003"])
+        #expect(three[1].option("handle_response") != nil)
+        #expect(config.sites[2].otherHandlers.isEmpty)
+        #expect(three[2].upstreams.map(\.raw) == ["{$PHP:127.0.0.1:9000}"])
+        #expect(three[3].context == ["handle_errors"])
+        #expect(three[4].transport.settings.map(\.name) == ["tls", "tls_insecure_skip_verify"])
+        #expect(adapted.proxies.filter(\.inErrorRoutes).flatMap(\.dials) == ["localhost:7004"])
     }
 }

@@ -41,6 +41,19 @@ struct CaddyfileParserTests {
         #expect(lexed.map(\.line) == [1, 1, 1, 1, 4])
     }
 
+    @Test func quotedTokenAfterContinuationsStaysOnTheDirectiveLine() {
+        // Found by the generated differential tests: a quoted upstream on a continued line
+        // must not push the `{` that follows it onto a new line.
+        let lexed = tokens("reverse_proxy \\\n a:1 \\\n \"b:2\" {\n\tto c:3\n}")
+        #expect(lexed.map(\.text) == ["reverse_proxy", "a:1", "b:2", "{", "to", "c:3", "}"])
+        #expect(lexed.map(\.line) == [1, 1, 1, 1, 4, 4, 5])
+        let config = CaddyfileParser.parse(path: main, reader: InMemoryConfigReader([
+            main: "a.test {\n\treverse_proxy \\\n\t\ta:1 \\\n\t\t\"b:2\" {\n\t\tto c:3\n\t}\n}",
+        ]))
+        #expect(config.diagnostics == [])
+        #expect(config.proxyHandlers.map { $0.upstreams.map(\.raw) } == [["a:1", "b:2", "c:3"]])
+    }
+
     @Test func heredocStripsTheClosingIndentation() {
         let lexed = tokens("respond <<HTML\n    <p>hi</p>\n      <b>x</b>\n    HTML 200\nafter")
         #expect(lexed.map(\.text) == ["respond", "<p>hi</p>\n  <b>x</b>\n", "200", "after"])
