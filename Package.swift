@@ -14,10 +14,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .target(name: "DoctorFacts"),
-        .target(name: "DoctorParsers", dependencies: ["DoctorFacts"]),
+        .target(name: "DoctorParsers", dependencies: ["DoctorFacts", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "DoctorHost",
             dependencies: [

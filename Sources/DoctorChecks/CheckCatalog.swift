@@ -43,6 +43,12 @@ public enum CheckCatalog {
         ProxyGenerated502Check(),
         AppReturned5xxCheck(),
         FailuresOnSomeRoutesCheck(),
+        ComposeUpstreamUnknownCheck(),
+        ComposeAppLoopbackCheck(),
+        ComposePublishedPortMismatchCheck(),
+        ComposeSocketMountMismatchCheck(),
+        ComposeHealthcheckFailingCheck(),
+        ComposeContainerDownCheck(),
     ]
 
     /// The check with this id, if any.

@@ -30,6 +30,8 @@ public struct Facts: Codable, Sendable {
     public var filesystems: [FilesystemUsage] = []
     /// /proc/meminfo and pressure stall figures; `nil` when unreadable (see `unavailable`).
     public var memory: MemoryStatus? = nil
+    /// Docker Compose projects found (`--compose-file`, engine labels, next to the proxy config, conventional places).
+    public var composeProjects: [ComposeProject] = []
     /// The proxy error logs' windows.
     public var errorLogs: [ErrorLogWindow]
     /// The proxy access logs' windows: status counts per route and upstream, failure times, per-minute series.

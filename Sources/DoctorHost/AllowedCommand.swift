@@ -70,6 +70,20 @@ public struct AllowedCommand: Hashable, Sendable {
         AllowedCommand(program: .nginx, executable: executable, arguments: ["-V"])
     }
 
+    /// `docker ps -aq --no-trunc --filter label=com.docker.compose.project`: the ids of every
+    /// compose container, running or not (an exited or restarting one is what a 502 needs).
+    public static let dockerComposeContainers = AllowedCommand(
+        program: .docker, executable: nil,
+        arguments: ["ps", "-aq", "--no-trunc", "--filter", "label=com.docker.compose.project"])
+
+    /// `docker inspect ID…`: state, exit code, restart count, OOMKilled, health and the compose
+    /// labels of those containers, or `nil` when an id is not a plain hex id (ids come from
+    /// `docker ps`, so they are data: validated, never passed as options).
+    public static func dockerInspect(ids: [String]) -> AllowedCommand? {
+        guard !ids.isEmpty, ids.allSatisfy({ !$0.isEmpty && $0.count <= 64 && $0.allSatisfy(\.isHexDigit) }) else { return nil }
+        return AllowedCommand(program: .docker, executable: nil, arguments: ["inspect"] + ids)
+    }
+
     // MARK: Commands that change the machine (only through `HostActions.perform`)
 
     /// What a mutating service command does to its service.

@@ -8,11 +8,14 @@ public struct SnapshotScope: Codable, Sendable {
     public var nginxConfig: String?
     public var nginxPrefix: String?
     public var sinceSeconds: Int
+    /// `--compose-file` paths of the capture (absent in older snapshots and when none was given).
+    public var composeFiles: [String]?
 
-    public init(nginxConfig: String?, nginxPrefix: String?, sinceSeconds: Int) {
+    public init(nginxConfig: String?, nginxPrefix: String?, sinceSeconds: Int, composeFiles: [String]? = nil) {
         self.nginxConfig = nginxConfig
         self.nginxPrefix = nginxPrefix
         self.sinceSeconds = sinceSeconds
+        self.composeFiles = composeFiles
     }
 
     public func write(to directory: String) throws {

@@ -12,6 +12,9 @@ struct HostOptions: ParsableArguments {
     @Option(name: .customLong("nginx-prefix"), help: ArgumentHelp("Prefix for relative paths when no running master gives one with -p (default: nginx -V's).", valueName: "dir"))
     var nginxPrefix: String?
 
+    @Option(name: .customLong("compose-file"), help: ArgumentHelp("A Docker Compose file (or its directory) to check against the proxy; repeatable (default: the engine's projects, and compose files next to the proxy config, in /srv/*, /opt/*, /home/*/*).", valueName: "path"))
+    var composeFiles: [String] = []
+
     /// The host to read: a snapshot replay with `--root`, else this machine.
     func makeHost() throws -> any Host {
         guard let root else { return LiveHost() }
@@ -26,9 +29,11 @@ struct HostOptions: ParsableArguments {
     func gatherOptions(runConfigTest: Bool, resolveCompiledPaths: Bool = true, probe: Bool = false,
                        sinceSeconds: Int? = nil) -> GatherOptions {
         let scope = root.flatMap(SnapshotScope.read(from:))
-        return GatherOptions(nginxConfig: nginxConfig ?? scope?.nginxConfig, nginxPrefix: nginxPrefix ?? scope?.nginxPrefix,
-                             runConfigTest: runConfigTest, resolveCompiledPaths: resolveCompiledPaths, probe: probe,
-                             sinceSeconds: sinceSeconds ?? scope?.sinceSeconds ?? 900)
+        var options = GatherOptions(nginxConfig: nginxConfig ?? scope?.nginxConfig, nginxPrefix: nginxPrefix ?? scope?.nginxPrefix,
+                                    runConfigTest: runConfigTest, resolveCompiledPaths: resolveCompiledPaths, probe: probe,
+                                    sinceSeconds: sinceSeconds ?? scope?.sinceSeconds ?? 900)
+        options.composeFiles = composeFiles.isEmpty ? scope?.composeFiles ?? [] : composeFiles.map(HostOptions.absolute)
+        return options
     }
 }
 

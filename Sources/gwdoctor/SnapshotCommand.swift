@@ -22,6 +22,9 @@ struct SnapshotCommand: AsyncParsableCommand {
     @Option(name: .customLong("nginx-prefix"), help: ArgumentHelp("Prefix for relative paths when no running master gives one.", valueName: "dir"))
     var nginxPrefix: String?
 
+    @Option(name: .customLong("compose-file"), help: ArgumentHelp("A Docker Compose file (or its directory) to capture; repeatable.", valueName: "path"))
+    var composeFiles: [String] = []
+
     @Option(help: "How far back to keep log lines.")
     var since = TimeWindow(argument: "15m")!
 
@@ -34,8 +37,9 @@ struct SnapshotCommand: AsyncParsableCommand {
     func run() async throws {
         let status = try await Terminal.guardingErrors {
             let recorder = SnapshotRecorder(wrapping: LiveHost(), gwdoctorVersion: GWDoctor.version)
-            let options = GatherOptions(nginxConfig: nginxConfig.map(Self.absolute), nginxPrefix: nginxPrefix, runConfigTest: true,
+            var options = GatherOptions(nginxConfig: nginxConfig.map(Self.absolute), nginxPrefix: nginxPrefix, runConfigTest: true,
                                         probe: !noProbe, sinceSeconds: since.seconds)
+            options.composeFiles = composeFiles.map(Self.absolute)
             let facts = await FactGatherer(host: recorder, options: options).gather()
             // Reading the log windows through the recorder is what puts them in the snapshot.
             let start = recorder.referenceTime.addingTimeInterval(-Double(since.seconds))
@@ -49,7 +53,8 @@ struct SnapshotCommand: AsyncParsableCommand {
             }
             do {
                 try recorder.write(to: directory, processes: allProcesses ? .all : .relevant)
-                try SnapshotScope(nginxConfig: options.nginxConfig, nginxPrefix: nginxPrefix, sinceSeconds: since.seconds)
+                try SnapshotScope(nginxConfig: options.nginxConfig, nginxPrefix: nginxPrefix, sinceSeconds: since.seconds,
+                                  composeFiles: options.composeFiles.isEmpty ? nil : options.composeFiles)
                     .write(to: directory)
             } catch {
                 throw CLIError("cannot write snapshot \(directory): \(error)")

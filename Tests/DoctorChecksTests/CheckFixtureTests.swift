@@ -56,8 +56,9 @@ import Testing
         let directory = Self.fixtures.appendingPathComponent("snapshots/\(testCase.snapshot)").path
         let host = try SnapshotHost(directory: directory)
         let scope = SnapshotScope.read(from: directory)
-        let options = GatherOptions(nginxConfig: scope?.nginxConfig, nginxPrefix: scope?.nginxPrefix, probe: true,
+        var options = GatherOptions(nginxConfig: scope?.nginxConfig, nginxPrefix: scope?.nginxPrefix, probe: true,
                                     sinceSeconds: scope?.sinceSeconds ?? 900)
+        options.composeFiles = scope?.composeFiles ?? []
         let facts = await FactGatherer(host: host, options: options).gather()
         let check = try #require(CheckCatalog.check(id: testCase.check))
         let findings = check.run(facts)

@@ -101,6 +101,12 @@ public struct FactGatherer: Sendable {
             facts.accessLogs = access.windows
             facts.unavailable += access.unavailable
         }
+        // Compose projects after the proxy and the process table: discovery starts from the proxy's
+        // config directories, and the engine is asked only when a daemon runs or a project was found.
+        let compose = await ComposeGatherer(host: host, options: options, processes: facts.processes,
+                                            proxies: facts.proxies, routes: facts.routes).gather()
+        facts.composeProjects = compose.projects
+        facts.unavailable += compose.unavailable
         // Disk and memory: a full filesystem or an exhausted machine makes 502s of its own.
         let resources = ResourceGatherer(host: host).gather(facts)
         facts.filesystems = resources.filesystems

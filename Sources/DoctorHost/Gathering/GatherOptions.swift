@@ -20,6 +20,9 @@ public struct GatherOptions: Sendable {
     public var commandTimeout: Duration
     /// Cap on each command's captured output.
     public var commandOutputLimit: Int
+    /// `--compose-file` (repeatable): compose files (or directories holding one) to diagnose,
+    /// besides those the engine's labels name and those found next to the proxy config.
+    public var composeFiles: [String] = []
 
     public init(nginxConfig: String? = nil, nginxPrefix: String? = nil, runConfigTest: Bool = true,
                 resolveCompiledPaths: Bool = true, probe: Bool = false, sinceSeconds: Int = 900, commandTimeout: Duration = .seconds(10), commandOutputLimit: Int = 64 * 1024) {

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Captures the compose fixture snapshots (issue 7) from the projects make_fixtures.py writes.
+# Usage: Lab/compose/capture_fixtures.sh GWDOCTOR_BINARY OUT_DIR
+# No Docker engine runs on the build machine: each capture records the real `docker ps` failure
+# ("Cannot connect to the Docker daemon"). See Tests/DoctorChecksTests/Fixtures/README.md for the
+# edits made after capture (machine-specific tables and listings removed; recorded engine
+# outputs put into compose-container-down).
+set -eu
+gwdoctor=$1
+out=$2
+here=$(dirname "$0")
+python3 "$here/make_fixtures.py"
+for name in healthy app-loopback renamed-service socket-mount socket-shared healthcheck-failing container-down; do
+    root=/tmp/gwdoctor-compose-$name
+    rm -rf "$out/compose-$name"
+    # The stack's nginx runs in a container: there is no host nginx config.
+    "$gwdoctor" snapshot "$out/compose-$name" --no-probe --nginx-conf "$root/no-host-nginx.conf" \
+        --compose-file "$root/compose.yaml"
+done
+# A host nginx in front of a published port: the compose file is found next to its config.
+for name in port-mismatch port-match; do
+    root=/tmp/gwdoctor-compose-$name
+    rm -rf "$out/compose-$name"
+    "$gwdoctor" snapshot "$out/compose-$name" --no-probe --nginx-conf "$root/nginx/nginx.conf"
+done
+python3 "$here/trim_fixtures.py" "$out"

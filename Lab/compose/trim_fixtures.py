@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""After-capture edits of the compose fixture snapshots (documented in
+Tests/DoctorChecksTests/Fixtures/README.md, "Docker Compose"):
+
+- the process and listener tables are emptied: they were this build machine's (other labs'
+  nginx and gunicorn), not the fixture project's, and no engine runs here to own its ports;
+- directory listings outside the fixture project (`/tmp`, `/srv/*`, `/opt/*`, `/home/*/*`,
+  searched by discovery) are dropped: a replay treats them as not recorded and skips them;
+- compose-container-down gets the recorded engine outputs of Tests/DoctorParsersTests/Fixtures/docker
+  in place of the real "Cannot connect to the Docker daemon" answer.
+"""
+import json
+import os
+import sys
+
+out = sys.argv[1]
+here = os.path.dirname(os.path.abspath(__file__))
+docker = os.path.join(here, "..", "..", "Tests", "DoctorParsersTests", "Fixtures", "docker")
+
+
+def dump(path, value):
+    with open(path, "w") as handle:
+        handle.write(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+for name in sorted(os.listdir(out)):
+    if not name.startswith("compose-"):
+        continue
+    snap = os.path.join(out, name)
+    root = "/tmp/gwdoctor-" + name
+    dump(os.path.join(snap, "proc", "processes.json"), {"rows": []})
+    dump(os.path.join(snap, "proc", "listeners.json"), {"rows": []})
+    meta_path = os.path.join(snap, "fs-meta.json")
+    meta = json.load(open(meta_path))
+    for key in list(meta):
+        if key == root or key.startswith(root + "/"):
+            continue
+        meta[key].pop("list", None)
+        if not meta[key]:
+            del meta[key]
+    dump(meta_path, meta)
+    if name == "compose-container-down":
+        commands_path = os.path.join(snap, "commands.json")
+        commands = json.load(open(commands_path))
+        ids = open(os.path.join(docker, "ps-aq-compose.txt")).read()
+        inspect = open(os.path.join(docker, "inspect-shop-web-oomkilled.json")).read()
+        for command in commands:
+            if command["argv"][:2] == ["docker", "ps"]:
+                command.update({"exitCode": 0, "stdout": ids, "stderr": "", "truncated": False})
+                command.pop("failure", None)
+        commands.append({"argv": ["docker", "inspect"] + ids.split(), "exitCode": 0, "stdout": inspect, "stderr": "",
+                         "truncated": False})
+        dump(commands_path, commands)
+    print("trimmed", name)

@@ -1,0 +1,102 @@
+import DoctorFacts
+
+/// `compose-socket-mount-mismatch`: the app writes its unix socket into a shared volume (or bind
+/// mount), but the proxy's socket path is not where that volume is mounted in the proxy's
+/// container: the volume is mounted at another directory there, not mounted at all, or the
+/// app's socket is not in any shared mount.
+///
+/// Differs from `socket-missing` (a host path with no socket): each container sees the shared
+/// directory at its own mount point, so both configs can be "right" on their own and still
+/// disagree. Computed from the two services' `volumes:` and the app's `--bind unix:…`; no engine.
+public struct ComposeSocketMountMismatchCheck: Check {
+    public init() {}
+
+    public let id = "compose-socket-mount-mismatch"
+    public let title = "The proxy's socket path is not where the app's socket volume is mounted in the proxy container"
+    public let layer = Layer.socket
+    public let rationale = """
+        Sharing a unix socket between containers means both mount one volume: the app creates \
+        `/run/gunicorn/app.sock` in it, and the proxy must name the same file through its own mount \
+        point. When the volume is mounted at `/run/gunicorn` in the app but at `/sock` in nginx, \
+        `proxy_pass http://unix:/run/gunicorn/app.sock` finds nothing (`connect() to unix:… failed \
+        (2: No such file or directory)`), though the socket exists and the app is healthy. The same \
+        happens when the proxy service lacks the volume or the socket is outside any shared mount.
+        """
+    public let fixText = """
+        Mount the volume in the proxy at the directory its config names, or point the config at the \
+        proxy's mount of the volume (the path is given), then `docker compose up -d` the proxy.
+        """
+    public let precedence = 39
+
+    public func run(_ facts: Facts) -> [Finding] {
+        var findings: [Finding] = []
+        for use in ComposeFacts.proxyUses(facts) {
+            guard case let .unix(proxyPath) = use.endpoint,
+                  let proxy = use.project.service(use.config.service) else { continue }
+            // The app service that binds a socket with the same file name.
+            let name = proxyPath.split(separator: "/").last.map(String.init) ?? proxyPath
+            let apps = use.project.services.compactMap { service -> (ComposeService, String)? in
+                guard service.name != proxy.name else { return nil }
+                for bind in service.binds {
+                    if case let .unix(path)? = bind.endpoint, path.split(separator: "/").last.map(String.init) == name { return (service, path) }
+                }
+                return nil
+            }
+            guard let (app, appPath) = apps.first else { continue }
+            let appMount = app.volumes.filter { $0.relativePath(ofContainerPath: appPath) != nil }.max { $0.target.count < $1.target.count }
+            var evidence = [ComposeFacts.routeEvidence(use), ComposeFacts.serviceEvidence(app, note: "binds unix:\(appPath)")]
+            if let command = ComposeFacts.commandEvidence(app) { evidence.append(command) }
+            guard let appMount, let relative = appMount.relativePath(ofContainerPath: appPath), appMount.type == "volume" || appMount.type == "bind" else {
+                evidence.append(Evidence(kind: .config, text: "no volume of \(app.name) holds \(appPath)", source: app.source.description))
+                findings.append(finding(use, summary: "\(app.name) creates its socket \(appPath) outside any shared volume, so \(proxy.name)'s \(proxyPath) can never see it",
+                                        evidence: evidence,
+                                        fix: "Put the socket in a named volume mounted in both services (e.g. `sockets:/run/gunicorn` in \(app.name) and in \(proxy.name)), and point \(use.route.directive) at \(use.route.source) to that path"))
+                continue
+            }
+            evidence.append(Evidence(kind: .config, text: "\(app.name) mounts \(appMount.source ?? "an anonymous volume") at \(appMount.target)", source: appMount.location.description))
+            let proxyMounts = proxy.volumes.filter { $0.type == appMount.type && $0.source != nil && $0.source == appMount.source }
+            guard !proxyMounts.isEmpty else {
+                findings.append(finding(use, summary: "\(proxy.name) passes to \(proxyPath), but it does not mount \(appMount.source ?? "the volume") where \(app.name) creates its socket (\(appMount.target))",
+                                        evidence: evidence,
+                                        fix: "Add `\(appMount.source ?? "VOLUME"):\(ComposePathText.directory(of: proxyPath))` to \(proxy.name)'s volumes (at \(proxy.source)), then \(ComposeFacts.composeCommand(use.project, "up -d \(proxy.name)"))"))
+                continue
+            }
+            let expected = proxyMounts.map { ComposePathText.join($0.target, relative) }
+            guard !expected.contains(proxyPath) else { continue }
+            for mount in proxyMounts {
+                evidence.append(Evidence(kind: .config, text: "\(proxy.name) mounts \(mount.source ?? "it") at \(mount.target)", source: mount.location.description))
+            }
+            findings.append(finding(use, summary: "\(proxy.name) passes to \(proxyPath), but the socket volume \(appMount.source ?? "") is mounted at \(proxyMounts[0].target) there: the socket is \(expected[0]) in \(proxy.name)",
+                                    evidence: evidence,
+                                    fix: "Change \(use.route.directive) at \(use.route.source) to unix:\(expected[0]) (or mount \(appMount.source ?? "the volume") at \(ComposePathText.directory(of: proxyPath)) in \(proxy.name)), then \(ComposeFacts.composeCommand(use.project, "up -d \(proxy.name)"))"))
+        }
+        return findings
+    }
+
+    private func finding(_ use: ComposeFacts.ProxyUse, summary: String, evidence: [Evidence], fix: String) -> Finding {
+        var evidence = evidence
+        evidence.append(Evidence(kind: .command, text: "the socket as the proxy container sees it",
+                                 source: ComposeFacts.composeCommand(use.project, "exec \(use.config.service) ls -l \(use.endpoint.description.replacingPrefix("unix:"))")))
+        return Finding(check: id, layer: layer, severity: .critical, summary: summary, route: use.route.label,
+                       evidence: evidence, fix: [fix])
+    }
+}
+
+/// Path text helpers without Foundation.
+enum ComposePathText {
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
+        return String(path[..<slash])
+    }
+
+    static func join(_ base: String, _ relative: String) -> String {
+        guard !relative.isEmpty else { return base }
+        return (base.hasSuffix("/") ? base : base + "/") + relative
+    }
+}
+
+extension String {
+    fileprivate func replacingPrefix(_ prefix: String) -> String {
+        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self
+    }
+}

@@ -1,0 +1,370 @@
+import DoctorFacts
+import Foundation
+import Yams
+
+/// One compose file (`compose.yaml`, `compose.yml`, `docker-compose.yml`, `docker-compose.yaml`)
+/// read into the fields a 502 depends on, each service with its `file:line`.
+///
+/// Parsed from Yams's node tree, not with Decodable, so that every service and key keeps the
+/// line it is written on; anchors, aliases and `<<` merge keys are resolved as YAML defines them.
+/// Nothing is interpolated (`${PORT:-8000}` stays as written, and a port written that way is
+/// reported, not guessed). Environment values are never kept, only their keys.
+public struct ComposeFile: Hashable, Sendable {
+    /// The names Compose looks for in a directory, in its order of preference.
+    public static let defaultNames = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"]
+    /// Compose files are small; a bigger one is refused rather than parsed.
+    public static let maxBytes = 4 << 20
+    /// More services than any real project has: the rest are dropped with a diagnostic.
+    static let maxServices = 1000
+
+    public var path: String
+    /// Top-level `name:`.
+    public var name: String?
+    public var services: [ComposeService]
+    public var networks: [String]
+    public var volumes: [String]
+    /// `include:` entries (other compose files, as written), which are not followed.
+    public var includes: [String]
+    public var diagnostics: [ConfigDiagnostic]
+    /// 1-based lines holding an `environment:` list entry with a value (`- KEY=value`), for a
+    /// snapshot recording to mask (`Host.maskValues`); mapping entries are left to `Redactor`.
+    public var environmentValueLines: Set<Int> = []
+
+    public init(path: String, name: String? = nil, services: [ComposeService] = [], networks: [String] = [],
+                volumes: [String] = [], includes: [String] = [], diagnostics: [ConfigDiagnostic] = []) {
+        self.path = path
+        self.name = name
+        self.services = services
+        self.networks = networks
+        self.volumes = volumes
+        self.includes = includes
+        self.diagnostics = diagnostics
+    }
+
+    /// Parses a compose file's bytes. `projectDirectory` is what relative paths resolve
+    /// against (the first file's directory, or `--project-directory`). Never throws: bad
+    /// YAML, binary data and oversized files come back as diagnostics with no services.
+    public static func parse(_ bytes: [UInt8], path: String, projectDirectory: String) -> ComposeFile {
+        var file = ComposeFile(path: path)
+        guard bytes.count <= maxBytes else {
+            file.diagnostics.append(ConfigDiagnostic(kind: .tooLarge, message: "\(bytes.count) bytes, over the \(maxBytes)-byte limit for a compose file",
+                                                     location: SourceLocation(file: path, line: 0)))
+            return file
+        }
+        guard !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) else {
+            file.diagnostics.append(ConfigDiagnostic(kind: .binary, message: "not UTF-8 text: not a compose file",
+                                                     location: SourceLocation(file: path, line: 0)))
+            return file
+        }
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            file.diagnostics.append(syntaxDiagnostic(error, path: path))
+            return file
+        } catch {
+            file.diagnostics.append(ConfigDiagnostic(kind: .syntax, message: "YAML error", location: SourceLocation(file: path, line: 0)))
+            return file
+        }
+        guard let root else { return file }
+        guard root.mapping != nil else {
+            file.diagnostics.append(ConfigDiagnostic(kind: .syntax, message: "the top level is not a mapping: not a compose file",
+                                                     location: SourceLocation(file: path, line: ComposeYAMLNode.line(root))))
+            return file
+        }
+        var reader = ServiceReader(path: path, directory: projectDirectory)
+        for entry in ComposeYAMLNode.entries(root) {
+            switch entry.key {
+            case "name":
+                file.name = ComposeYAMLNode.string(entry.value)
+            case "services":
+                guard entry.value.mapping != nil || ComposeYAMLNode.string(entry.value) == nil else {
+                    reader.note("`services` is not a mapping", entry.keyNode)
+                    continue
+                }
+                for (index, service) in ComposeYAMLNode.entries(entry.value).enumerated() {
+                    guard index < maxServices else {
+                        reader.note("more than \(maxServices) services: the rest are not read", service.keyNode)
+                        break
+                    }
+                    file.services.append(reader.service(name: service.key, keyNode: service.keyNode, node: service.value))
+                }
+            case "networks":
+                file.networks = ComposeYAMLNode.entries(entry.value).map(\.key)
+            case "volumes":
+                file.volumes = ComposeYAMLNode.entries(entry.value).map(\.key)
+            case "include":
+                let items = entry.value.sequence.map { Array($0) } ?? [entry.value]
+                for item in items {
+                    let included = ComposeYAMLNode.string(item) ?? ComposeYAMLNode.strings(ComposeYAMLNode.value(item, "path")).first
+                    if let included { file.includes.append(included) }
+                }
+                reader.diagnostics.append(ConfigDiagnostic(kind: .missingInclude,
+                                                           message: "`include:` (\(file.includes.joined(separator: ", "))) is not followed: pass each included file with --compose-file",
+                                                           location: SourceLocation(file: path, line: ComposeYAMLNode.line(entry.keyNode))))
+            default:
+                break
+            }
+        }
+        file.diagnostics += reader.diagnostics
+        file.environmentValueLines = reader.environmentValueLines
+        return file
+    }
+
+    /// A message with the line of the problem, without the YAML text (which Yams's own
+    /// description quotes, and which may hold a secret).
+    static func syntaxDiagnostic(_ error: YamlError, path: String) -> ConfigDiagnostic {
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            let text = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+            return ConfigDiagnostic(kind: .syntax, message: "YAML error: \(text)", location: SourceLocation(file: path, line: mark.line))
+        case let .reader(problem, _, _, _):
+            return ConfigDiagnostic(kind: .binary, message: "YAML reader error: \(problem)", location: SourceLocation(file: path, line: 0))
+        default:
+            return ConfigDiagnostic(kind: .syntax, message: "YAML error", location: SourceLocation(file: path, line: 0))
+        }
+    }
+
+    /// Files merged the way `docker compose -f a -f b` does, closely enough for diagnosis:
+    /// a later file's scalar fields replace an earlier one's, its ports, expose and
+    /// environment keys are added, and its volumes replace those with the same target.
+    public static func merge(_ files: [ComposeFile]) -> (services: [ComposeService], networks: [String], volumes: [String]) {
+        var services: [ComposeService] = []
+        var networks: [String] = []
+        var volumes: [String] = []
+        for file in files {
+            for name in file.networks where !networks.contains(name) { networks.append(name) }
+            for name in file.volumes where !volumes.contains(name) { volumes.append(name) }
+            for service in file.services {
+                guard let index = services.firstIndex(where: { $0.name == service.name }) else {
+                    services.append(service)
+                    continue
+                }
+                services[index] = overlay(services[index], with: service)
+            }
+        }
+        return (services, networks, volumes)
+    }
+
+    private static func overlay(_ base: ComposeService, with other: ComposeService) -> ComposeService {
+        var result = base
+        result.image = other.image ?? base.image
+        result.build = other.build ?? base.build
+        if other.command != nil {
+            result.command = other.command
+            result.commandSource = other.commandSource
+            result.binds = other.binds
+            result.appServer = other.appServer
+        }
+        if other.entrypoint != nil { result.entrypoint = other.entrypoint }
+        result.containerName = other.containerName ?? base.containerName
+        result.ports += other.ports
+        result.expose += other.expose.filter { !base.expose.contains($0) }
+        if !other.networks.isEmpty { result.networks = other.networks }
+        result.networkMode = other.networkMode ?? base.networkMode
+        result.volumes = base.volumes.filter { mount in !other.volumes.contains { $0.target == mount.target } } + other.volumes
+        result.healthcheck = other.healthcheck ?? base.healthcheck
+        result.restart = other.restart ?? base.restart
+        result.dependsOn += other.dependsOn.filter { !base.dependsOn.contains($0) }
+        result.environmentKeys += other.environmentKeys.filter { !base.environmentKeys.contains($0) }
+        result.envFiles += other.envFiles.filter { !base.envFiles.contains($0) }
+        if !other.profiles.isEmpty { result.profiles = other.profiles }
+        return result
+    }
+}
+
+/// Reads one service mapping, collecting diagnostics.
+struct ServiceReader {
+    let path: String
+    let directory: String
+    var diagnostics: [ConfigDiagnostic] = []
+    var environmentValueLines: Set<Int> = []
+
+    mutating func note(_ message: String, _ node: Node?) {
+        diagnostics.append(ConfigDiagnostic(kind: .syntax, message: message,
+                                            location: SourceLocation(file: path, line: ComposeYAMLNode.line(node))))
+    }
+
+    func location(_ node: Node?) -> SourceLocation {
+        SourceLocation(file: path, line: ComposeYAMLNode.line(node))
+    }
+
+    mutating func service(name: String, keyNode: Node, node: Node) -> ComposeService {
+        var service = ComposeService(name: name, source: location(keyNode))
+        for entry in ComposeYAMLNode.entries(node) {
+            let value = entry.value
+            switch entry.key {
+            case "image":
+                service.image = ComposeYAMLNode.string(value)
+            case "build":
+                service.build = ComposeYAMLNode.string(value) ?? ComposeYAMLNode.string(ComposeYAMLNode.value(value, "context")) ?? "."
+            case "command":
+                service.command = argv(value)
+                service.commandSource = location(entry.keyNode)
+            case "entrypoint":
+                service.entrypoint = argv(value)
+            case "container_name":
+                service.containerName = ComposeYAMLNode.string(value)
+            case "ports":
+                service.ports = ports(value)
+            case "expose":
+                service.expose = ComposeYAMLNode.strings(value)
+            case "networks":
+                service.networks = networks(value)
+            case "network_mode":
+                service.networkMode = ComposeYAMLNode.string(value)
+            case "volumes":
+                service.volumes = mounts(value)
+            case "healthcheck":
+                service.healthcheck = healthcheck(value, keyNode: entry.keyNode)
+            case "restart":
+                service.restart = ComposeYAMLNode.string(value)
+            case "deploy":
+                if service.restart == nil,
+                   let condition = ComposeYAMLNode.string(ComposeYAMLNode.value(ComposeYAMLNode.value(value, "restart_policy"), "condition")) {
+                    service.restart = condition
+                }
+            case "depends_on":
+                service.dependsOn = value.mapping != nil ? ComposeYAMLNode.entries(value).map(\.key) : ComposeYAMLNode.strings(value)
+            case "environment":
+                service.environmentKeys = environmentKeys(value)
+            case "env_file":
+                let items = value.sequence.map { Array($0) } ?? [value]
+                service.envFiles = items.compactMap { ComposeYAMLNode.string($0) ?? ComposeYAMLNode.string(ComposeYAMLNode.value($0, "path")) }
+                    .map { resolve($0) }
+            case "profiles":
+                service.profiles = ComposeYAMLNode.strings(value)
+            case "extends":
+                let from = ComposeYAMLNode.string(value) ?? ComposeYAMLNode.string(ComposeYAMLNode.value(value, "service")) ?? "?"
+                let file = ComposeYAMLNode.string(ComposeYAMLNode.value(value, "file"))
+                diagnostics.append(ConfigDiagnostic(kind: .missingInclude,
+                                                    message: "service \(name) `extends: \(from)`\(file.map { " from \($0)" } ?? "") is not followed: what it inherits is not known",
+                                                    location: location(entry.keyNode)))
+            default:
+                break
+            }
+        }
+        let parsed = ComposeCommand.appServer(command: service.command, entrypoint: service.entrypoint)
+        service.binds = parsed?.binds ?? []
+        service.appServer = parsed?.kind
+        return service
+    }
+
+    /// `command`/`entrypoint`: a list is argv as is; a string is split like a shell would
+    /// (Compose does the same), with no variable expansion.
+    func argv(_ node: Node) -> [String]? {
+        if let sequence = node.sequence { return sequence.compactMap { ComposeYAMLNode.string($0) } }
+        guard let text = ComposeYAMLNode.string(node) else { return nil }
+        return SupervisorShlex.split(text) ?? text.split(separator: " ").map(String.init)
+    }
+
+    mutating func ports(_ node: Node) -> [ComposePort] {
+        var result: [ComposePort] = []
+        for item in node.sequence.map({ Array($0) }) ?? [] {
+            if item.mapping != nil {
+                let target = ComposeYAMLNode.string(ComposeYAMLNode.value(item, "target"))
+                let published = ComposeYAMLNode.string(ComposeYAMLNode.value(item, "published"))
+                guard let targetText = target, let containerRange = ComposePortSyntax.range(Substring(targetText)) else {
+                    note("a `ports` entry without a numeric target", item)
+                    continue
+                }
+                var port = ComposePort(containerPort: containerRange.0, containerPortEnd: containerRange.1,
+                                       hostIP: ComposeYAMLNode.string(ComposeYAMLNode.value(item, "host_ip")),
+                                       protocolName: ComposeYAMLNode.string(ComposeYAMLNode.value(item, "protocol"))?.lowercased() ?? "tcp",
+                                       raw: "target: \(targetText)" + (published.map { " published: \($0)" } ?? ""),
+                                       source: location(item))
+                if let published {
+                    guard let range = ComposePortSyntax.range(Substring(published)) else {
+                        note("`published: \(published)` is not a port (variables are not interpolated)", item)
+                        continue
+                    }
+                    port.publishedPort = range.0
+                    port.publishedPortEnd = range.1
+                }
+                result.append(port)
+            } else if let text = ComposeYAMLNode.string(item) {
+                guard let port = ComposePortSyntax.parse(text, source: location(item)) else {
+                    note("`\(text)` is not a port mapping (variables are not interpolated)", item)
+                    continue
+                }
+                result.append(port)
+            }
+        }
+        return result
+    }
+
+    func networks(_ node: Node) -> [ComposeServiceNetwork] {
+        if node.sequence != nil { return ComposeYAMLNode.strings(node).map { ComposeServiceNetwork(name: $0) } }
+        return ComposeYAMLNode.entries(node).map { entry in
+            ComposeServiceNetwork(name: entry.key, aliases: ComposeYAMLNode.strings(ComposeYAMLNode.value(entry.value, "aliases")))
+        }
+    }
+
+    mutating func mounts(_ node: Node) -> [ComposeMount] {
+        var result: [ComposeMount] = []
+        for item in node.sequence.map({ Array($0) }) ?? [] {
+            if item.mapping != nil {
+                guard let target = ComposeYAMLNode.string(ComposeYAMLNode.value(item, "target")) else {
+                    note("a `volumes` entry without a target", item)
+                    continue
+                }
+                let type = ComposeYAMLNode.string(ComposeYAMLNode.value(item, "type")) ?? "volume"
+                var source = ComposeYAMLNode.string(ComposeYAMLNode.value(item, "source"))
+                if type == "bind", let path = source { source = resolve(path) }
+                result.append(ComposeMount(type: type, source: source, target: target,
+                                           readOnly: ComposeYAMLNode.bool(ComposeYAMLNode.value(item, "read_only")) ?? false,
+                                           location: location(item)))
+            } else if let text = ComposeYAMLNode.string(item) {
+                let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+                switch parts.count {
+                case 1:
+                    result.append(ComposeMount(type: "volume", source: nil, target: parts[0], location: location(item)))
+                case 2, 3:
+                    let isBind = parts[0].hasPrefix("/") || parts[0].hasPrefix(".") || parts[0].hasPrefix("~")
+                    let options = parts.count == 3 ? parts[2].split(separator: ",") : []
+                    result.append(ComposeMount(type: isBind ? "bind" : "volume", source: isBind ? resolve(parts[0]) : parts[0],
+                                               target: parts[1], readOnly: options.contains("ro"), location: location(item)))
+                default:
+                    note("`\(text)` is not a volume mount", item)
+                }
+            }
+        }
+        return result
+    }
+
+    func healthcheck(_ node: Node, keyNode: Node) -> ComposeHealthcheck {
+        let testNode = ComposeYAMLNode.value(node, "test")
+        var test: [String] = []
+        if let sequence = testNode?.sequence {
+            test = sequence.compactMap { ComposeYAMLNode.string($0) }
+        } else if let text = ComposeYAMLNode.string(testNode) {
+            test = ["CMD-SHELL", text]
+        }
+        func seconds(_ key: String) -> Double? {
+            ComposeYAMLNode.string(ComposeYAMLNode.value(node, key)).flatMap(ComposeDuration.seconds)
+        }
+        let disabled = ComposeYAMLNode.bool(ComposeYAMLNode.value(node, "disable")) == true || test.first == "NONE"
+        return ComposeHealthcheck(test: test, intervalSeconds: seconds("interval"), timeoutSeconds: seconds("timeout"),
+                                  retries: ComposeYAMLNode.string(ComposeYAMLNode.value(node, "retries")).flatMap { Int($0) },
+                                  startPeriodSeconds: seconds("start_period"), disabled: disabled, source: location(keyNode))
+    }
+
+    /// Keys only: `KEY=value`, `KEY`, or a mapping's keys. Values are never read.
+    mutating func environmentKeys(_ node: Node) -> [String] {
+        if node.mapping != nil { return ComposeYAMLNode.entries(node).map(\.key) }
+        for item in node.sequence.map({ Array($0) }) ?? [] {
+            if let text = ComposeYAMLNode.string(item), text.contains("="), !text.contains("\n") {
+                environmentValueLines.insert(ComposeYAMLNode.line(item))
+            }
+        }
+        return ComposeYAMLNode.strings(node).compactMap { item in
+            let key = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? item
+            return key.isEmpty ? nil : key
+        }
+    }
+
+    func resolve(_ path: String) -> String {
+        if path.hasPrefix("~") { return path }
+        return AppServerPath.resolve(path, against: directory)
+    }
+}
