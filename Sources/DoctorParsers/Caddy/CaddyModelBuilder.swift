@@ -109,7 +109,7 @@ struct CaddyModelBuilder {
         var site = CaddySite(addresses: block.keys.map(\.text), source: block.location)
         var matchers: [String: CaddyNamedMatcher] = [:]
         collectMatchers(block.directives, into: &matchers, site: &site)
-        walk(block.directives, scopes: [], matchers: matchers, site: &site)
+        site.routing = walk(block.directives, scopes: [], matchers: matchers, site: &site)
         return site
     }
 
@@ -180,8 +180,11 @@ struct CaddyModelBuilder {
         return directive.args[1].text
     }
 
+    /// Adds the handlers of `directives` to `site` and returns them as route nodes.
+    @discardableResult
     private mutating func walk(_ directives: [CaddyDirective], scopes outerScopes: [Scope], ordered: Bool = false,
-                               matchers: [String: CaddyNamedMatcher], site: inout CaddySite) {
+                               matchers: [String: CaddyNamedMatcher], site: inout CaddySite) -> [CaddyRouteNode] {
+        var nodes: [CaddyRouteNode] = []
         var scopes = outerScopes
         if !ordered {
             for strip in directives.compactMap(Self.stripPrefix) {
@@ -190,8 +193,11 @@ struct CaddyModelBuilder {
         }
         for directive in directives {
             let name = directive.name.text
-            if ordered, let strip = Self.stripPrefix(directive) {
-                scopes.append(Scope(directive: "uri", matcher: .all, text: "uri strip_prefix \(strip)", strip: strip))
+            if let strip = Self.stripPrefix(directive) {
+                nodes.append(.stripPrefix(strip))
+                if ordered {
+                    scopes.append(Scope(directive: "uri", matcher: .all, text: "uri strip_prefix \(strip)", strip: strip))
+                }
             }
             let context = scopes.filter { $0.strip == nil }.map(\.text)
             switch name {
@@ -201,16 +207,19 @@ struct CaddyModelBuilder {
             case "log":
                 site.logs.append(log(directive, named: true))
             case "reverse_proxy", "php_fastcgi":
+                nodes.append(.proxy(site.handlers.count))
                 site.handlers.append(proxy(directive, scopes: scopes, context: context, matchers: matchers))
             case _ where Self.scopeDirectives.contains(name):
                 let (matcher, _) = self.matcher(of: directive, matchers: matchers)
                 let text = ([name] + directive.args.map(\.written)).joined(separator: " ")
                 // Error routes are a separate route list in Caddy: rewrites of the site do not carry over.
                 let base = name == "handle_errors" ? scopes.filter { $0.strip == nil } : scopes
-                walk(directive.block ?? [], scopes: base + [Scope(directive: name, matcher: matcher, text: text)],
-                     ordered: name == "route", matchers: matchers, site: &site)
+                let children = walk(directive.block ?? [], scopes: base + [Scope(directive: name, matcher: matcher, text: text)],
+                                    ordered: name == "route", matchers: matchers, site: &site)
+                nodes.append(.scope(directive: name, matcher: matcher, children: children))
             case _ where Self.otherTerminalDirectives.contains(name):
                 let (matcher, args) = self.matcher(of: directive, matchers: matchers)
+                nodes.append(.other(site.otherHandlers.count))
                 site.otherHandlers.append(CaddyOtherHandler(
                     directive: name, matcher: matcher, context: context, args: args.map(\.text),
                     source: directive.location, routePaths: Self.routePaths(scopes: scopes, own: matcher)))
@@ -218,6 +227,7 @@ struct CaddyModelBuilder {
                 break
             }
         }
+        return nodes
     }
 
     private mutating func proxy(_ directive: CaddyDirective, scopes: [Scope], context: [String],

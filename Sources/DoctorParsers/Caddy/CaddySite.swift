@@ -22,11 +22,14 @@ public struct CaddySite: Hashable, Codable, Sendable {
     public var namedMatchers: [CaddyNamedMatcher]
     /// The line of each `bind` directive, in order.
     public var bindSources: [SourceLocation]
+    /// The handlers as nested in the file (scopes, strips, indexes into `handlers` and
+    /// `otherHandlers`), for `answer(forPath:)`.
+    public var routing: [CaddyRouteNode]
 
     public init(addresses: [String], binds: [String] = [], source: SourceLocation,
                 handlers: [CaddyProxyHandler] = [], logs: [CaddyLogOutput] = [],
                 otherHandlers: [CaddyOtherHandler] = [], namedMatchers: [CaddyNamedMatcher] = [],
-                bindSources: [SourceLocation] = []) {
+                bindSources: [SourceLocation] = [], routing: [CaddyRouteNode] = []) {
         self.addresses = addresses
         self.binds = binds
         self.source = source
@@ -35,6 +38,7 @@ public struct CaddySite: Hashable, Codable, Sendable {
         self.otherHandlers = otherHandlers
         self.namedMatchers = namedMatchers
         self.bindSources = bindSources
+        self.routing = routing
     }
 
     /// `addresses` taken apart (scheme, host, port, path).

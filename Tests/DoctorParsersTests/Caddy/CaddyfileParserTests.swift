@@ -276,6 +276,54 @@ struct CaddyfileParserTests {
         #expect(config.diagnostics == [])
     }
 
+    @Test func answerFollowsCaddysDirectiveOrderAndHandleGroups() {
+        let config = parse("""
+        a.test {
+        \treverse_proxy catchall:1
+        \treverse_proxy /api/* api:1
+        \treverse_proxy /api/admin/* admin:1
+        \trespond /api/health 200
+        \thandle /static/* {
+        \t\tfile_server
+        \t}
+        \thandle {
+        \t\treverse_proxy /only/* only:1
+        \t}
+        \thandle {
+        \t\treverse_proxy /merged/* merged:1
+        \t}
+        \thandle_path /strip/* {
+        \t\treverse_proxy /v1/* stripped:1
+        \t}
+        \troute {
+        \t\treverse_proxy /route/* first:1
+        \t\trespond /route/* 404
+        \t}
+        }
+        """)
+        let site = config.sites[0]
+        func answer(_ path: String) -> String? {
+            switch site.answer(forPath: path) {
+            case let .proxy(handler)?: handler.upstreams.first?.raw
+            case let .other(handler)?: handler.directive
+            case nil: nil
+            }
+        }
+        // Written order does not matter outside `route`: longest path first, respond before proxies.
+        #expect(answer("/api/admin/users") == "admin:1")
+        #expect(answer("/api/x") == "api:1")
+        #expect(answer("/api/health") == "respond")
+        #expect(answer("/API/X") == "api:1")
+        // handle blocks are exclusive, but two adjacent ones with the same matcher are merged.
+        #expect(answer("/static/a.css") == "file_server")
+        #expect(answer("/only/x") == "only:1")
+        #expect(answer("/merged/x") == "merged:1")
+        // handle_path matches inner paths after stripping its prefix.
+        #expect(answer("/strip/v1/x") == "stripped:1")
+        #expect(answer("/route/x") == "first:1")
+        #expect(answer("/elsewhere") == "catchall:1")
+    }
+
     // MARK: Upstreams
 
     @Test(arguments: [
