@@ -105,7 +105,7 @@ enum CommandRunner {
         var entries = ["LC_ALL": "C.UTF-8", "LANG": "C.UTF-8",
                        "PATH": getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"]
         entries.merge(values) { _, given in given }
-        return .custom(entries.map { Array("\($0.key)=\($0.value)".utf8) })
+        return .custom(Dictionary(uniqueKeysWithValues: entries.map { (Environment.Key(stringLiteral: $0.key), $0.value) }))
     }
 
     /// A new session, so the child leads its own process group, and a teardown that
