@@ -1,3 +1,5 @@
+import DoctorParsers
+
 /// A command gwdoctor may run. The set is closed on purpose: nothing taken from an
 /// inspected configuration is ever executed, only these programs with arguments
 /// that gwdoctor builds itself.
@@ -11,12 +13,19 @@ public struct AllowedCommand: Hashable, Sendable {
         case supervisorctl
         case docker
         case dmesg
+        /// A Django app's own interpreter running its `manage.py` (only `djangoAppliedMigrations`).
+        case python
     }
 
     public var program: Program
     /// Absolute path of the binary (e.g. the running master's `/proc/PID/exe`), or `nil` to look it up on PATH.
     public var executable: String?
     public var arguments: [String]
+    /// Variables for the child, replacing gwdoctor's own environment (an app command runs with
+    /// its service's); values never appear in `argv` or in a printed description.
+    public var environment = CommandEnvironment()
+    /// The child's working directory; gwdoctor's own when `nil`.
+    public var workingDirectory: String?
 
     private init(program: Program, executable: String?, arguments: [String]) {
         self.program = program
@@ -70,6 +79,25 @@ public struct AllowedCommand: Hashable, Sendable {
         AllowedCommand(program: .nginx, executable: executable, arguments: ["-V"])
     }
 
+    /// `INTERPRETER MANAGE_PY shell -c READER` in `workingDirectory` with the service's
+    /// `environment` (plus `PYTHONDONTWRITEBYTECODE=1`, so nothing is written into the release):
+    /// the rollback's schema guard reading `django_migrations` through the app's own settings
+    /// and connection. `READER` is gwdoctor's fixed `MigrationRecorderOutput.readerScript`
+    /// (read-only, prints labels and names); only the paths come from facts, and they must be
+    /// plain absolute paths. `nil` otherwise.
+    public static func djangoAppliedMigrations(interpreter: String, manage: String, workingDirectory: String,
+                                               environment: CommandEnvironment) -> AllowedCommand? {
+        guard [interpreter, manage, workingDirectory].allSatisfy({ $0.hasPrefix("/") && !$0.contains("\n") && !$0.utf8.contains(0) }),
+              manage.hasSuffix("/manage.py") else { return nil }
+        var command = AllowedCommand(program: .python, executable: interpreter,
+                                     arguments: [manage, "shell", "-c", MigrationRecorderOutput.readerScript])
+        var values = environment
+        values.merge(CommandEnvironment(["PYTHONDONTWRITEBYTECODE": "1"]))
+        command.environment = values
+        command.workingDirectory = workingDirectory
+        return command
+    }
+
     /// `docker ps -aq --no-trunc --filter label=com.docker.compose.project`: the ids of every
     /// compose container, running or not (an exited or restarting one is what a 502 needs).
     public static let dockerComposeContainers = AllowedCommand(
@@ -115,7 +143,7 @@ public struct AllowedCommand: Hashable, Sendable {
             arguments.contains { ServiceVerb(rawValue: $0) != nil || ["stop", "reload", "kill", "update", "reread"].contains($0) }
         case .nginx:
             arguments.contains("-s")
-        case .caddy, .docker, .journalctl, .dmesg:
+        case .caddy, .docker, .journalctl, .dmesg, .python:
             false
         }
     }

@@ -78,7 +78,8 @@ public struct LiveHost: Host {
         }
         return await CommandRunner.run(argv: command.argv, executable: command.executable ?? command.program.rawValue,
                                 lookUpOnPath: command.executable == nil, arguments: command.arguments,
-                                timeout: timeout, outputLimit: outputLimit)
+                                timeout: timeout, outputLimit: outputLimit, environment: command.environment.values,
+                                workingDirectory: command.workingDirectory)
     }
 
     /// Runs any argv. Internal and for tests only (`@testable import`): gwdoctor itself
