@@ -101,7 +101,7 @@ public struct RestartBudget: Sendable {
 
     private func save(_ state: State) throws(RemedyStateError) {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {
             try directory.replace(Self.fileName, with: Array(try encoder.encode(state)) + [UInt8(ascii: "\n")])
         } catch let error as RemedyStateError {

@@ -73,7 +73,13 @@ struct FixCommand: AsyncParsableCommand {
                                           budget: RestartBudget(directory: directory), audit: AuditLog(directory: directory))
             let outcome = await executor.execute(plan)
 
-            let afterFacts = await FactGatherer(host: actions, options: options).gather()
+            // The diagnosis after the repair reads only what was logged after it: the failures that
+            // made the plan are still in a 15-minute window and would read as "recovered since".
+            // The pause puts the window's start (second-resolution log stamps) past the last step.
+            try? await Task.sleep(for: .milliseconds(1100))
+            var afterOptions = options
+            afterOptions.sinceSeconds = 1
+            let afterFacts = await FactGatherer(host: actions, options: afterOptions).gather()
             let afterDiagnosis = VerdictRanker.diagnose(afterFacts)
             let afterShown = Report(status: afterDiagnosis.status, verdict: afterDiagnosis.verdict, findings: [],
                                     routes: [], unavailable: []).redacted()
