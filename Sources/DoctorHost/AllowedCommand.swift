@@ -74,6 +74,19 @@ public struct AllowedCommand: Hashable, Sendable {
     /// `kernel.dmesg_restrict` forbids it to the user running gwdoctor.
     public static let kernelLog = AllowedCommand(program: .dmesg, executable: nil, arguments: ["--time-format=iso"])
 
+    /// `caddy validate --config F --adapter A`: Caddy's own config test (it adapts and provisions
+    /// the config without starting servers). It opens the log files the config names, creating
+    /// missing ones, so the gatherer runs it only when they all exist.
+    public static func caddyValidate(executable: String?, config: String, adapter: String) -> AllowedCommand {
+        AllowedCommand(program: .caddy, executable: executable, arguments: ["validate", "--config", config, "--adapter", adapter])
+    }
+
+    /// `caddy adapt --config F --adapter A`: the config as the JSON Caddy runs, printed and nothing
+    /// else (no module is provisioned, no file opened but the config's own).
+    public static func caddyAdapt(executable: String?, config: String, adapter: String) -> AllowedCommand {
+        AllowedCommand(program: .caddy, executable: executable, arguments: ["adapt", "--config", config, "--adapter", adapter])
+    }
+
     /// `nginx -V`: version and compiled-in paths (prefix, conf path, error log path).
     public static func nginxVersion(executable: String?) -> AllowedCommand {
         AllowedCommand(program: .nginx, executable: executable, arguments: ["-V"])
