@@ -10,6 +10,8 @@ public struct SnapshotScope: Codable, Sendable {
     public var sinceSeconds: Int
     /// `--compose-file` paths of the capture (absent in older snapshots and when none was given).
     public var composeFiles: [String]?
+    /// `--caddyfile` of the capture (absent in older snapshots and when none was given).
+    public var caddyfile: String? = nil
 
     public init(nginxConfig: String?, nginxPrefix: String?, sinceSeconds: Int, composeFiles: [String]? = nil) {
         self.nginxConfig = nginxConfig

@@ -9,6 +9,9 @@ struct HostOptions: ParsableArguments {
     @Option(name: .customLong("nginx-conf"), help: ArgumentHelp("The nginx main config to diagnose (default: every running master's, else /etc/nginx/nginx.conf).", valueName: "path"))
     var nginxConfig: String?
 
+    @Option(name: .customLong("caddyfile"), help: ArgumentHelp("The Caddyfile to diagnose (default: every running caddy's --config, else /etc/caddy/Caddyfile when it proxies). Given alone, nginx is not looked for; --nginx-conf alone leaves Caddy out.", valueName: "path"))
+    var caddyfile: String?
+
     @Option(name: .customLong("nginx-prefix"), help: ArgumentHelp("Prefix for relative paths when no running master gives one with -p (default: nginx -V's).", valueName: "dir"))
     var nginxPrefix: String?
 
@@ -33,6 +36,7 @@ struct HostOptions: ParsableArguments {
                                     runConfigTest: runConfigTest, resolveCompiledPaths: resolveCompiledPaths, probe: probe,
                                     sinceSeconds: sinceSeconds ?? scope?.sinceSeconds ?? 900)
         options.composeFiles = composeFiles.isEmpty ? scope?.composeFiles ?? [] : composeFiles.map(HostOptions.absolute)
+        options.caddyfile = caddyfile.map(HostOptions.absolute) ?? scope?.caddyfile
         return options
     }
 }

@@ -19,6 +19,9 @@ struct SnapshotCommand: AsyncParsableCommand {
     @Option(name: .customLong("nginx-conf"), help: ArgumentHelp("The nginx main config to capture (default: every running master's).", valueName: "path"))
     var nginxConfig: String?
 
+    @Option(name: .customLong("caddyfile"), help: ArgumentHelp("The Caddyfile to capture (default: every running caddy's); given alone, nginx is left out.", valueName: "path"))
+    var caddyfile: String?
+
     @Option(name: .customLong("nginx-prefix"), help: ArgumentHelp("Prefix for relative paths when no running master gives one.", valueName: "dir"))
     var nginxPrefix: String?
 
@@ -40,6 +43,7 @@ struct SnapshotCommand: AsyncParsableCommand {
             var options = GatherOptions(nginxConfig: nginxConfig.map(Self.absolute), nginxPrefix: nginxPrefix, runConfigTest: true,
                                         probe: !noProbe, sinceSeconds: since.seconds)
             options.composeFiles = composeFiles.map(Self.absolute)
+            options.caddyfile = caddyfile.map(Self.absolute)
             let facts = await FactGatherer(host: recorder, options: options).gather()
             // Reading the log windows through the recorder is what puts them in the snapshot.
             let start = recorder.referenceTime.addingTimeInterval(-Double(since.seconds))
@@ -53,9 +57,10 @@ struct SnapshotCommand: AsyncParsableCommand {
             }
             do {
                 try recorder.write(to: directory, processes: allProcesses ? .all : .relevant)
-                try SnapshotScope(nginxConfig: options.nginxConfig, nginxPrefix: nginxPrefix, sinceSeconds: since.seconds,
-                                  composeFiles: options.composeFiles.isEmpty ? nil : options.composeFiles)
-                    .write(to: directory)
+                var scope = SnapshotScope(nginxConfig: options.nginxConfig, nginxPrefix: nginxPrefix, sinceSeconds: since.seconds,
+                                          composeFiles: options.composeFiles.isEmpty ? nil : options.composeFiles)
+                scope.caddyfile = options.caddyfile
+                try scope.write(to: directory)
             } catch {
                 throw CLIError("cannot write snapshot \(directory): \(error)")
             }

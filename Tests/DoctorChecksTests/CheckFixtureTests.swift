@@ -59,6 +59,7 @@ import Testing
         var options = GatherOptions(nginxConfig: scope?.nginxConfig, nginxPrefix: scope?.nginxPrefix, probe: true,
                                     sinceSeconds: scope?.sinceSeconds ?? 900)
         options.composeFiles = scope?.composeFiles ?? []
+        options.caddyfile = scope?.caddyfile
         let facts = await FactGatherer(host: host, options: options).gather()
         let check = try #require(CheckCatalog.check(id: testCase.check))
         let findings = check.run(facts)

@@ -34,6 +34,8 @@ extension LabTests {
                     scenario: "ConnectivityScenarioTests staleSocket"),
             Example(name: "database-unreachable", status: "critical", layer: "startup", check: "app-startup-crash",
                     scenario: "StartupMoreScenarioTests databaseUnreachable"),
+            Example(name: "caddy-upstream-stopped", status: "critical", layer: "upstream", check: "target-not-listening",
+                    scenario: "CaddyScenarioTests upstreamStopped"),
         ]
 
         @Test("every committed example has a replay expectation, and every expectation an example")

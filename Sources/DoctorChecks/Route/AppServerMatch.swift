@@ -100,7 +100,7 @@ extension MismatchCandidate {
         let passValue = RouteWording.passValue(directive: directive, scheme: scheme, endpoint: endpoint)
         return [
             "\(directive) at \(location) points to \(target); \(bindText); change one to match",
-            "Either point the proxy at it: `\(directive) \(passValue);` at \(location), then nginx -t and reload",
+            "Either point the proxy at it: `\(RouteWording.passLine(directive: directive, value: passValue))` at \(location), then \(RouteWording.testAndReload(directive: directive))",
             "Or bind \(app.kind) to \(target) (\(Self.bindHint(kind: app.kind, target: target))) and restart it",
         ]
     }

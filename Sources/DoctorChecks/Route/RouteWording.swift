@@ -23,8 +23,18 @@ enum RouteWording {
 
     /// The pass directive, where it is written.
     static func passEvidence(_ route: Route) -> Evidence {
-        Evidence(kind: .config, text: "\(route.directive) \(route.target) (route \(route.label))",
+        Evidence(kind: .config, text: "\(route.directive) \(targetText(route)) (route \(route.label))",
                  source: route.source.description)
+    }
+
+    /// The target as the route's config writes it: nginx's `http://…` / `upstream NAME`, Caddy's upstream list.
+    static func targetText(_ route: Route) -> String {
+        guard isCaddy(route.directive) else { return route.target.description }
+        switch route.target {
+        case let .endpoint(scheme, endpoint): return passValue(directive: route.directive, scheme: scheme, endpoint: endpoint)
+        case let .upstream(_, name, _): return name
+        case let .variable(raw): return raw
+        }
     }
 
     static func passEvidence(_ routes: [Route], limit: Int = 3) -> [Evidence] {
@@ -50,12 +60,35 @@ enum RouteWording {
 
     /// The value a pass directive would need to reach `endpoint` (`http://unix:/run/app.sock:`, `127.0.0.1:8000`).
     static func passValue(directive: String, scheme: String, endpoint: Endpoint) -> String {
+        if isCaddy(directive) {
+            // Caddy's upstream address: `unix//run/app.sock`, `127.0.0.1:8000` (http is its default scheme).
+            if case let .unix(path) = endpoint { return "unix/\(path)" }
+            return scheme == "http" ? endpoint.description : "\(scheme)://\(endpoint)"
+        }
         if directive == "proxy_pass" || directive == "grpc_pass" {
             if case let .unix(path) = endpoint { return "\(scheme)://unix:\(path):" }
             return "\(scheme)://\(endpoint)"
         }
         if case let .unix(path) = endpoint { return "unix:\(path)" }
         return endpoint.description
+    }
+
+    /// Caddy's proxy directives: their routes get Caddy's wording (no `;`, `caddy validate`).
+    static func isCaddy(_ directive: String) -> Bool { directive == "reverse_proxy" || directive == "php_fastcgi" }
+
+    /// `proxy_pass http://127.0.0.1:8000;` or `reverse_proxy 127.0.0.1:8000`, as the config writes it.
+    static func passLine(directive: String, value: String) -> String {
+        isCaddy(directive) ? "\(directive) \(value)" : "\(directive) \(value);"
+    }
+
+    /// What to run after editing the pass directive, in the proxy's own terms.
+    static func testAndReload(directive: String) -> String {
+        isCaddy(directive) ? "caddy validate --config <its Caddyfile> and reload Caddy (systemctl reload caddy)" : "nginx -t and reload"
+    }
+
+    /// `Caddy` when every route is Caddy's, else `nginx`: the proxy a log-based summary speaks of.
+    static func proxyName(_ routes: [Route]) -> String {
+        !routes.isEmpty && routes.allSatisfy { $0.proxy == .caddy } ? "Caddy" : "nginx"
     }
 
     static func scheme(of route: Route) -> String {

@@ -83,9 +83,9 @@ public struct TargetMismatchCheck: Check {
         let passValue = RouteWording.passValue(directive: route.directive, scheme: RouteWording.scheme(of: route), endpoint: live)
         return Finding(check: id, layer: layer, severity: .info,
                        summary: "\(RouteWording.routesPhrase(use.routes)) points to \(use.endpoint), which resolves to 127.0.0.1 and ::1, "
-                           + "but only \(live) listens: nginx also tries \(dead), gets connection refused and logs it",
+                           + "but only \(live) listens: \(RouteWording.proxyName(use.routes)) also tries \(dead), gets connection refused and logs it",
                        route: route.label, evidence: evidence,
-                       fix: ["Name the address that listens: `\(route.directive) \(passValue);` at \(route.source), then nginx -t and reload",
+                       fix: ["Name the address that listens: `\(RouteWording.passLine(directive: route.directive, value: passValue))` at \(route.source), then \(RouteWording.testAndReload(directive: route.directive))",
                              "Or make the app server listen on both 127.0.0.1 and ::1 (two binds)"])
     }
 }

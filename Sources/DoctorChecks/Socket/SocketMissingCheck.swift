@@ -84,7 +84,7 @@ public struct SocketMissingCheck: Check {
                 if let hint = runtimeDirectoryHint(path) { fix.append(hint) }
             } else {
                 let count = RouteWording.windowCount(events, facts: facts)
-                summary = "nginx found no unix socket at \(path) for \(phrase) (\(count) time\(count == 1 ? "" : "s"))" + timeline.qualifier
+                summary = "\(RouteWording.proxyName(use.routes)) found no unix socket at \(path) for \(phrase) (\(count) time\(count == 1 ? "" : "s"))" + timeline.qualifier
                 fix = timeline.recovered
                     ? ["It is back: find out why it was missing around \(timeline.lastClock ?? "then") (app server stopped or restarted, a reboot)"]
                     : ["Check it exists and answers: ls -l \(path); \(RouteWording.probeCommand(use.endpoint))"]

@@ -79,7 +79,7 @@ public struct SocketPermissionCheck: Check {
             } else {
                 let count = RouteWording.windowCount(events, facts: facts)
                 let user = walks.first?.user ?? facts.proxies.first?.workerUser ?? "the worker user"
-                summary = "nginx was denied access to unix socket \(path) as \(user) for \(phrase) (\(count) time\(count == 1 ? "" : "s"))"
+                summary = "\(RouteWording.proxyName(use.routes)) was denied access to unix socket \(path) as \(user) for \(phrase) (\(count) time\(count == 1 ? "" : "s"))"
                     + timeline.qualifier
             }
             return Finding(check: id, layer: layer, severity: timeline.severity, summary: summary, route: route.label,
@@ -126,7 +126,11 @@ public struct SocketPermissionCheck: Check {
                 }
                 if let group, !rootGroup {
                     let needsMode = (step.mode ?? 0) & 0o010 == 0 ? " and chmod g+x \(step.path)" : ""
-                    fix.append("Or add \(user) to the group \(group): usermod -aG \(group) \(user)\(needsMode), then reload nginx (nginx -t && nginx -s reload) so new workers pick up the group")
+                    // Caddy has no workers to replace: only a new process gets the new group.
+                    let viaCaddy = facts.routes.contains { $0.proxy == .caddy && $0.target.endpoints.contains(.unix(path: path)) }
+                    let apply = viaCaddy ? "then restart Caddy (systemctl restart caddy) so its process picks up the group"
+                        : "then reload nginx (nginx -t && nginx -s reload) so new workers pick up the group"
+                    fix.append("Or add \(user) to the group \(group): usermod -aG \(group) \(user)\(needsMode), \(apply)")
                 }
             }
         } else {

@@ -75,7 +75,7 @@ public struct SocketStaleCheck: Check {
                        RouteWording.readAppLog]
             } else {
                 let count = RouteWording.windowCount(events, facts: facts)
-                summary = "nginx was refused by unix socket \(path) for \(phrase) (\(count) time\(count == 1 ? "" : "s"))" + timeline.qualifier
+                summary = "\(RouteWording.proxyName(use.routes)) was refused by unix socket \(path) for \(phrase) (\(count) time\(count == 1 ? "" : "s"))" + timeline.qualifier
                 fix = timeline.recovered
                     ? ["It answers now: find out why the app server was gone around \(timeline.lastClock ?? "then") (killed, crashed, restarted)"]
                     : ["Check it answers now: \(RouteWording.probeCommand(use.endpoint)); if refused, restart the app server"]

@@ -57,13 +57,17 @@ public struct ProxyGenerated502Check: Check {
         let lastFailure = tally.logs.compactMap(\.lastFailure).max()
         let routes = tally.logs.flatMap(\.routes).filter { $0.counts.fromProxy.values.reduce(0, +) > 0
             || ($0.counts.unknownOrigin > 0 && inferred > 0) }
-        var summary = "nginx answered \(ResponseWording.requests(total)) with its own \(AccessLogCounts.describe(statuses)) "
+        // Caddy's JSON access log: the proxy that made these is Caddy.
+        let caddy = !tally.logs.isEmpty && tally.logs.allSatisfy { $0.format == "caddy-json" }
+        var summary = "\(caddy ? "Caddy" : "nginx") answered \(ResponseWording.requests(total)) with its own \(AccessLogCounts.describe(statuses)) "
             + "(the app sent no usable response) \(StatusWording.span(firstFailure, lastFailure, gatheredAt: facts.gatheredAt))"
         if !routes.isEmpty { summary += " on " + routes.map(\.route).joined(separator: ", ") }
         if explained.isEmpty { summary += "; the error log does not say why" }
 
         var evidence: [Evidence] = []
-        evidence.append(Evidence(kind: .log, text: proven > 0
+        evidence.append(Evidence(kind: .log, text: caddy && proven > 0
+            ? "origin: Caddy's error logger wrote an http.log.error line for each of these requests (its proxy failed them)"
+            : proven > 0
             ? "origin: $upstream_status is `-`, differs from $status, or came without an upstream header"
             : "origin: the access log format has no $upstream_status; the error log has \(tally.gatewayErrorLines) upstream error line(s) for \(StatusTally.sum(unknownGateway)) 502/504"))
         for log in tally.logs where log.total.serverErrors > 0 {

@@ -70,13 +70,14 @@ public struct UpstreamTimeoutCheck: Check {
         }
 
         let nginxText = "\(race.nginxName) \(race.nginxValue)"
-        let summary = "nginx gave up waiting for \(use.endpoint) (\(route.label)): \(count) request\(count == 1 ? "" : "s") "
+        let summary = "\(race.proxyName) gave up waiting for \(use.endpoint) (\(route.label)): \(count) request\(count == 1 ? "" : "s") "
             + "timed out (504) after \(nginxText)" + race.summaryTail + (failingNow ? "" : "; last at \(clock)")
 
         var fix: [String] = []
         let slow = requests.map { "the requests that timed out: \($0)" } ?? "the requests that timed out"
         fix.append("Fix the slow view first (\(slow)): make it faster or move the work to a background job; "
-                   + "log $request_time and $upstream_response_time in nginx's access log to see how long it takes")
+                   + (route.proxy == .caddy ? "Caddy's access log records each request's `duration` to see how long it takes"
+                      : "log $request_time and $upstream_response_time in nginx's access log to see how long it takes"))
         fix += race.fix
         return Finding(check: id, layer: layer, severity: failingNow ? .critical : .warning, summary: summary,
                        route: route.label, evidence: evidence, fix: fix, cause: race.cause)
@@ -95,8 +96,10 @@ struct TimeoutRace {
     /// As written (`1s`), or nginx's default.
     var nginxValue: String { nginxSetting?.value ?? "60s" }
     var nginxSeconds: Double { nginxSetting?.seconds ?? 60 }
+    /// `nginx`, or `Caddy` for a `reverse_proxy` route (whose read timeout is `response_header_timeout`).
+    var proxyName: String { RouteWording.proxyName([route]) }
     var nginxSource: String {
-        guard let setting = nginxSetting, let source = setting.source else { return "nginx's default (not set for this route)" }
+        guard let setting = nginxSetting, let source = setting.source else { return "\(proxyName)'s default (not set for this route)" }
         return source.description
     }
 
@@ -129,7 +132,7 @@ struct TimeoutRace {
 
     /// The same wording as the response checks' settings: file:line when written, else nginx's default and the `nginx -T` to confirm it.
     var nginxEvidence: Evidence {
-        let note = "nginx waits at most \(TimeoutText.seconds(nginxSeconds)) for the response header (route \(route.label))"
+        let note = "\(proxyName) waits at most \(TimeoutText.seconds(nginxSeconds)) for the response header (route \(route.label))"
         if let nginxSetting { return ResponseWording.settingEvidence(nginxSetting, note: note) }
         return Evidence(kind: .config, text: "\(nginxName) \(nginxValue) (nginx's default, not written in the config): \(note)",
                         source: "nginx -T | grep -n \(nginxName)")
@@ -158,7 +161,7 @@ struct TimeoutRace {
         switch cause {
         case "proxy-gives-up-first":
             let value = app.limits.timeout.map(\.described) ?? ""
-            return ", shorter than \(app.kind)'s \(name) \(value): nginx gives up first and the worker keeps running"
+            return ", shorter than \(app.kind)'s \(name) \(value): \(proxyName) gives up first and the worker keeps running"
         case "app-server-kills-first":
             return ", longer than \(app.kind)'s \(name) \(appSeconds ?? 0) s: these requests waited without reaching a worker in time"
         case "no-app-timeout":

@@ -70,7 +70,7 @@ public struct TargetNotListeningCheck: Check {
                        "Check it answers before retrying through the proxy: \(RouteWording.probeCommand(use.endpoint))"]
             } else {
                 let count = RouteWording.windowCount(events, facts: facts)
-                summary = "nginx could not connect to \(use.endpoint) for \(routes) (connection refused, \(count) time\(count == 1 ? "" : "s"))"
+                summary = "\(RouteWording.proxyName(use.routes)) could not connect to \(use.endpoint) for \(routes) (connection refused, \(count) time\(count == 1 ? "" : "s"))"
                     + timeline.qualifier
                 fix = timeline.recovered
                     ? ["It answers now: find out why it stopped around \(timeline.lastClock ?? "then") (app server log: crash, restart, deploy)"]

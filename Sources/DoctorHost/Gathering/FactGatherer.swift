@@ -30,7 +30,11 @@ public struct FactGatherer: Sendable {
         facts.processes = table
         // The socket tables and the config parse are independent; on two cores, overlap them.
         async let tables = readListeners(holders: table)
-        let nginx = await NginxGatherer(host: host, options: options, processes: table, preloaded: early).gather()
+        // `--caddyfile` alone asks about one Caddy: no nginx from elsewhere on the machine (and the reverse, see CaddyGatherer).
+        let nginxWanted = options.nginxConfig != nil || options.caddyfile == nil
+        let nginx = nginxWanted ? await NginxGatherer(host: host, options: options, processes: table, preloaded: early).gather()
+            : NginxGatherer.Result()
+        let caddy = await CaddyGatherer(host: host, options: options, processes: table).gather()
         let (listeners, listenerError) = await tables
         if let listenerError {
             facts.unavailable.append(Unavailable(what: Unavailable.listenerTable, reason: listenerError.description))
@@ -39,6 +43,9 @@ public struct FactGatherer: Sendable {
         facts.proxies += nginx.proxies
         facts.routes += nginx.routes
         facts.unavailable += nginx.unavailable
+        facts.proxies += caddy.proxies
+        facts.routes += caddy.routes
+        facts.unavailable += caddy.unavailable
 
         for index in facts.routes.indices {
             facts.routes[index].servedBy = facts.servingDescription(for: facts.routes[index])
@@ -93,13 +100,19 @@ public struct FactGatherer: Sendable {
         // Logs before probes: a probe through the proxy writes its own error-log line, which
         // must not become evidence of the failure it is probing.
         if let start = facts.windowStart {
-            let logs = ErrorLogGatherer(host: host).gather(facts.proxies, since: start)
+            // nginx's logs by their formats; Caddy's JSON lines by their own reader.
+            let nginxProxies = facts.proxies.filter { $0.kind == .nginx }
+            let logs = ErrorLogGatherer(host: host).gather(nginxProxies, since: start)
             facts.errorLogs = logs.windows
             facts.unavailable += logs.unavailable
             // The access log too, before probes: gwdoctor's own probe requests must not be counted.
-            let access = AccessLogGatherer(host: host).gather(facts.proxies, routes: facts.routes, since: start)
+            let access = AccessLogGatherer(host: host).gather(nginxProxies, routes: facts.routes, since: start)
             facts.accessLogs = access.windows
             facts.unavailable += access.unavailable
+            let caddyLogs = CaddyLogGatherer(host: host).gather(facts.proxies, routes: facts.routes, since: start)
+            facts.errorLogs += caddyLogs.errors
+            facts.accessLogs += caddyLogs.access
+            facts.unavailable += caddyLogs.unavailable
         }
         // Compose projects after the proxy and the process table: discovery starts from the proxy's
         // config directories, and the engine is asked only when a daemon runs or a project was found.
@@ -172,7 +185,8 @@ public struct FactGatherer: Sendable {
         if let worker = proxy.workerPIDs.lazy.compactMap({ facts.process($0) }).first, let uid = worker.uid {
             let name = worker.user ?? accounts.user(uid: uid)?.name ?? "uid \(uid)"
             let gids = [worker.gid].compactMap { $0 } + worker.groups.filter { $0 != worker.gid }
-            return .init(user: name, uid: uid, gids: gids, source: "nginx worker pid \(worker.pid)")
+            let role = proxy.kind == .nginx ? "nginx worker" : "\(proxy.kind.rawValue) process"
+            return .init(user: name, uid: uid, gids: gids, source: "\(role) pid \(worker.pid)")
         }
         let name = proxy.workerUser ?? "nobody"
         guard let entry = accounts.user(named: name) else { return nil }
@@ -181,7 +195,8 @@ public struct FactGatherer: Sendable {
             // `user www-data staff;` makes `staff` the primary group of the workers.
             gids.insert(group.gid, at: 0)
         }
-        let source = proxy.workerUserSource.map { "user \(name); at \($0)" } ?? "nginx default user"
+        let source = proxy.workerUserSource.map { "user \(name); at \($0)" }
+            ?? (proxy.kind == .nginx ? "nginx default user" : "\(proxy.kind.rawValue) is not running; the packaged service's user")
         return .init(user: name, uid: entry.uid, gids: gids, source: source)
     }
 

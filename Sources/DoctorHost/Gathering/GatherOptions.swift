@@ -4,6 +4,9 @@ public struct GatherOptions: Sendable {
     public var nginxConfig: String?
     /// `--nginx-prefix`: prefix for relative paths when no running master says (`-p`).
     public var nginxPrefix: String?
+    /// `--caddyfile`: diagnose the Caddy that runs this config (or this config if none runs).
+    /// With only one of `nginxConfig` / `caddyfile` given, the other proxy is not looked for.
+    public var caddyfile: String? = nil
     /// Run the proxy's config test (`nginx -t`). `routes` skips it: it only needs the model.
     public var runConfigTest: Bool
     /// Ask `nginx -V` for compiled-in paths when no master gives them. `routes` skips it:

@@ -28,7 +28,26 @@ public enum CaddyLog {
             time: line.time, level: line.level, kind: failure.kind, errno: failure.errno,
             message: Redactor.redact(line.message), upstream: failure.upstream, endpoint: failure.endpoint,
             server: nil, request: line.requestLine.map(Redactor.redact), host: line.host,
-            line: Redactor.redact(String(raw.prefix(NginxErrorLog.maxLineBytes))), source: source)
+            line: Redactor.redact(summary(line)), source: source)
+    }
+
+    /// The line as evidence: its time, level, logger, message and request, without the
+    /// request headers Caddy logs (long, and a client's cookies or tokens have no place in a
+    /// report); `source` points at the whole line.
+    static func summary(_ line: CaddyLogLine) -> String {
+        var text = ""
+        if let time = line.time {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            text += formatter.string(from: time) + " "
+        }
+        text += "[\(line.level)] \(line.logger.isEmpty ? "caddy" : line.logger): \(line.message)"
+        var context: [String] = []
+        if let status = line.status { context.append("status \(status)") }
+        if let request = line.requestLine { context.append("request \"\(request)\"") }
+        if let host = line.host { context.append("host \(host)") }
+        if !context.isEmpty { text += " (" + context.joined(separator: ", ") + ")" }
+        return text
     }
 
     /// What a Go error text means, with the errno nginx would have logged for it and the

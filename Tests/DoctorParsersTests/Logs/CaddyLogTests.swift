@@ -36,7 +36,6 @@ struct CaddyLogTests {
             ("/slow/x", .readTimeout, 110, nil),
             ("/stale/x", .refused, 111, .unix(path: "/tmp/caddy-exp/run/stale.sock")),
             ("/reset/x", .reset, 104, .tcp(host: "127.0.0.1", port: 8005)),
-            ("/group/x", .refused, 111, .tcp(host: "127.0.0.1", port: 8007)),
         ]
         for (path, kind, errno, endpoint) in expected {
             let event = try #require(Self.event(path, in: events), "no event for \(path)")
@@ -47,6 +46,10 @@ struct CaddyLogTests {
             #expect(event.host == "lab.test:8080")
             #expect(event.time != nil)
         }
+        // Two upstreams, both down: Caddy's random policy dialed one of them and logged which.
+        let group = try #require(Self.event("/group/x", in: events))
+        #expect(group.kind == .refused && group.errno == 111)
+        #expect([Endpoint.tcp(host: "127.0.0.1", port: 8006), .tcp(host: "127.0.0.1", port: 8007)].contains(group.endpoint), "\(group.message)")
     }
 
     @Test("times are Caddy's float Unix seconds; the request line reads like nginx's; the query's secret is redacted")
@@ -57,6 +60,8 @@ struct CaddyLogTests {
         #expect(refused.request?.hasSuffix("HTTP/1.1") == true)
         #expect(!refused.line.contains("s3cret"), "\(refused.line)")
         #expect(!(refused.request ?? "").contains("s3cret"), "\(refused.request ?? "")")
+        // Evidence without the request headers Caddy logs.
+        #expect(!refused.line.contains("User-Agent") && refused.line.contains("dial tcp 127.0.0.1:8001"), "\(refused.line)")
         let first = try #require(refused.time)
         // Captured on 2026-11-21 (UTC).
         #expect(abs(first.timeIntervalSince1970 - 1_795_267_900) < 100_000, "\(first)")
