@@ -30,6 +30,16 @@ extension Lab {
         try copyOverlay(from: migrationOverlay, to: tree.release(id))
     }
 
+    /// Makes release `id` unable to boot: its settings import a module no venv has
+    /// (`ModuleNotFoundError` at import, as a release with a new dependency nobody installed).
+    public func breakSettings(_ tree: LabReleaseTree, release id: String) throws {
+        let settings = tree.release(id) + "/labsite/settings.py"
+        guard let handle = FileHandle(forWritingAtPath: settings) else { throw LabError.io("cannot open \(settings)") }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("\nimport gwdoctor_lab_module_nobody_installed  # lab: this release cannot boot\n".utf8))
+    }
+
     /// `python RELEASE/manage.py migrate --noinput` in the namespace with the app's
     /// environment (the same `environment=` the supervised program gets), as a deploy runs it.
     @discardableResult

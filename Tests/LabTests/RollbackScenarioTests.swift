@@ -1,0 +1,244 @@
+import DoctorLab
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `gwdoctor rollback` on a real deploy: a Capistrano-style tree in the lab (release 1 = the
+/// labsite, release 2 = broken or with new migrations), Gunicorn from `current` under a real
+/// supervisord, a second supervised program that has nothing to do with the tree, nginx in
+/// front, and the SQLite database migrated for real with `manage.py migrate`.
+///
+/// Each test proves the starting state (the link, supervisorctl, nginx's answer, the
+/// `django_migrations` rows read with Python's sqlite3), runs gwdoctor, and asserts the end
+/// state through real HTTP requests through nginx, the link on disk, /proc/PID/cwd, the
+/// audit log, the bad mark — and that nothing else was touched: nginx's master pid, the other
+/// program's pid, the applied migrations, release 1's files.
+extension LabTests {
+    @Suite("Rollback scenarios")
+    struct RollbackScenario {
+        private let app = "app"
+        private let other = "other"
+        private let bind = Bind.tcp(8000)
+
+        /// The stack on release 1: supervisord with `app` (from `current`) and `other` (on :8001
+        /// from Lab/labsite), database migrated by release 1, nginx → :8000.
+        private func startStack(_ lab: Lab, _ tree: LabReleaseTree, migrateWith release: String = "1") async throws -> NginxSite {
+            try await lab.migrate(tree, release: release)
+            // startsecs=10: a release that crashes on boot ends FATAL instead of being restarted forever.
+            let program = lab.releaseGunicornProgram(tree, name: app, bind: bind, startsecs: 10)
+            let bystander = lab.gunicornProgram(name: other, bind: .tcp(8001), workers: 1)
+            try await lab.startSupervisord(programs: [program, bystander])
+            for name in [app, other] {
+                let status = try await lab.waitForProgramState(name, states: ["RUNNING"], timeout: .seconds(60))
+                #expect(status.state == "RUNNING", "\(status)\n\(lab.tail(lab.programStderrLog(name)))")
+            }
+            try await lab.waitUntilHealthy(bind)
+            let site = NginxSite(upstream: bind)
+            try lab.writeNginxConfig(site)
+            try await lab.startNginx()
+            try await expectTraffic(lab, site, 200)
+            return site
+        }
+
+        private func expectTraffic(_ lab: Lab, _ site: NginxSite, _ status: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            for result in try await lab.generateTraffic(site.listen, path: "/health/", count: 3) {
+                #expect(result.status == status, "through nginx: expected \(status), got \(result)\n\(lab.logs())",
+                        sourceLocation: sourceLocation)
+            }
+        }
+
+        /// The deploy of release `id`: switch `current`, restart the app, wait for `states`.
+        private func deploy(_ lab: Lab, _ tree: LabReleaseTree, _ id: String, until states: Set<String>) async throws {
+            try lab.switchCurrent(tree, to: id)
+            _ = try await lab.supervisorctl(["restart", app], timeout: .seconds(90))
+            let status = try await lab.waitForProgramState(app, states: states, timeout: .seconds(60))
+            #expect(states.contains(status.state), "\(status)\n\(lab.tail(lab.programStderrLog(app), lines: 40))")
+        }
+
+        private func link(_ tree: LabReleaseTree) -> String? {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: tree.currentLink)
+        }
+
+        private func cwd(_ pid: pid_t?) -> String? {
+            pid.flatMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\($0)/cwd") }
+        }
+
+        private func nginxMasterPID(_ lab: Lab) -> String? {
+            (try? String(contentsOfFile: lab.nginxPIDFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        private func markFile(_ tree: LabReleaseTree, _ id: String) -> [String: Any]? {
+            guard let data = FileManager.default.contents(atPath: tree.release(id) + "/.gwdoctor-bad") else { return nil }
+            return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        }
+
+        private func steps(_ lab: Lab) -> [String] {
+            lab.auditEntries().map { "\($0["step"] as? String ?? "?"):\($0["outcome"] as? String ?? "?")" }
+        }
+
+        // MARK: Broken release 2
+
+        @Test("release 2 without labsite/wsgi.py (FATAL, 502): rollback --apply --yes returns to release 1, 200 through nginx")
+        func brokenRelease() async throws {
+            try await withScenarioLab("rb-broken") { lab in
+                let tree = try lab.makeReleaseTree([LabRelease(id: "1"), LabRelease(id: "2", missing: ["labsite/wsgi.py"])],
+                                                   current: "1")
+                let site = try await startStack(lab, tree)
+                try await deploy(lab, tree, "2", until: ["FATAL"])
+                try await expectTraffic(lab, site, 502)
+                let nginxBefore = nginxMasterPID(lab)
+                let otherBefore = try await lab.programPID(other)
+                let appliedBefore = try await lab.appliedMigrations()
+                #expect(appliedBefore.contains("contenttypes.0001_initial"), "release 1's migrate ran: \(appliedBefore)")
+                let release1Before = lab.treeSignature(tree.release("1"))
+
+                // The dry run names the target and changes nothing.
+                let dry = try await lab.rollback()
+                #expect(dry.exitCode == 0, "\(dry)")
+                #expect(dry.stdout.contains("target: release 1"), "\(dry)")
+                #expect(dry.stdout.contains("Schema guard: compatible"), "\(dry)")
+                #expect(link(tree) == "releases/2", "a dry run must not switch: \(link(tree) ?? "nil")")
+                #expect(lab.auditEntries().isEmpty, "a dry run writes no audit entry")
+
+                let run = try await lab.rollback(["--apply", "--yes"])
+                #expect(run.exitCode == 0, "\(run)\n\(lab.logs())")
+                #expect(link(tree) == "releases/1", "current: \(link(tree) ?? "nil")")
+                let status = try await lab.waitForProgramState(app, states: ["RUNNING"])
+                #expect(status.state == "RUNNING")
+                #expect(cwd(try await lab.programPID(app)) == tree.release("1"), "gunicorn runs from release 1")
+                try await expectTraffic(lab, site, 200)
+
+                // Release 2 is marked bad, with a timestamp; the audit log has every step.
+                let mark = try #require(markFile(tree, "2"), "release 2 carries .gwdoctor-bad")
+                #expect((mark["markedAt"] as? String)?.hasPrefix("20") == true, "\(mark)")
+                #expect((mark["reason"] as? String)?.contains("rollback to release 1") == true, "\(mark)")
+                #expect(markFile(tree, "1") == nil)
+                #expect(steps(lab) == ["schema-guard:succeeded", "switch-release:succeeded", "restart-service:succeeded",
+                                       "verify:succeeded", "mark-release-bad:succeeded"], "\(steps(lab))")
+                let restart = lab.auditEntries().first { $0["step"] as? String == "restart-service" }
+                // The program was FATAL: started, not restarted (a restart's stop half would fail).
+                #expect((restart?["argv"] as? [String])?.suffix(2) == ["start", app], "\(restart ?? [:])")
+                #expect(run.stdout.contains("Audit ("), "the audit is printed at the end:\n\(run)")
+
+                // Nothing else was touched.
+                #expect(nginxMasterPID(lab) == nginxBefore, "nginx was not restarted or reloaded")
+                #expect(try await lab.programPID(other) == otherBefore, "the other program was not restarted")
+                #expect(try await lab.appliedMigrations() == appliedBefore)
+                #expect(lab.treeSignature(tree.release("1")) == release1Before, "release 1's files are unchanged")
+                #expect(!run.stdout.contains(Lab.djangoSecretKey) && !run.stderr.contains(Lab.djangoSecretKey))
+
+                // A second rollback would skip release 2 (marked bad) and 1 (current): nothing to go to.
+                let again = try await lab.rollback()
+                #expect(again.exitCode == 1, "\(again)")
+            }
+        }
+
+        // MARK: The target does not boot either
+
+        @Test("release 1 cannot boot (settings import a missing module): rollback switches back to 2, exit 2, release 1 marked bad")
+        func targetFails() async throws {
+            try await withScenarioLab("rb-switch-back") { lab in
+                let tree = try lab.makeReleaseTree([LabRelease(id: "1"), LabRelease(id: "2")], current: "2")
+                try lab.breakSettings(tree, release: "1")
+                let site = try await startStack(lab, tree, migrateWith: "2")
+                let nginxBefore = nginxMasterPID(lab)
+                let otherBefore = try await lab.programPID(other)
+
+                let run = try await lab.rollback(["--apply", "--yes", "--verify-timeout", "15s"], timeout: .seconds(240))
+                #expect(run.exitCode == 2, "\(run)\n\(lab.logs())")
+                // The schema was read with release 2 once release 1's settings failed to import.
+                #expect(run.stdout.contains("Schema guard: compatible"), "\(run)")
+                #expect(run.stdout.contains("switched"), "\(run)")
+                #expect(link(tree) == "releases/2", "switched back: \(link(tree) ?? "nil")")
+                let status = try await lab.waitForProgramState(app, states: ["RUNNING"], timeout: .seconds(60))
+                #expect(status.state == "RUNNING")
+                #expect(cwd(try await lab.programPID(app)) == tree.release("2"))
+                try await expectTraffic(lab, site, 200)
+                #expect(steps(lab) == ["schema-guard:succeeded", "switch-release:succeeded", "restart-service:failed", "verify:failed",
+                                       "switch-back:succeeded", "restart-service:succeeded", "verify:succeeded",
+                                       "mark-release-bad:succeeded"], "\(steps(lab))")
+                let mark = try #require(markFile(tree, "1"), "release 1 is marked bad")
+                #expect((mark["reason"] as? String)?.contains("did not answer") == true, "\(mark)")
+                #expect(markFile(tree, "2") == nil, "the release that answers is not marked")
+                #expect(nginxMasterPID(lab) == nginxBefore)
+                #expect(try await lab.programPID(other) == otherBefore)
+            }
+        }
+
+        // MARK: Release 2 applied migrations
+
+        /// Release 1, then release 2 with the probe app's three migrations, migrated for real and running.
+        private func startMigratedRelease2(_ lab: Lab) async throws -> (LabReleaseTree, NginxSite) {
+            let tree = try lab.makeReleaseTree([LabRelease(id: "1"), LabRelease(id: "2")], current: "1")
+            try lab.addProbeMigrations(tree, release: "2")
+            let site = try await startStack(lab, tree)
+            try await lab.migrate(tree, release: "2")
+            let applied = try await lab.appliedMigrations()
+            for migration in Lab.overlayMigrations {
+                #expect(applied.contains(migration), "release 2's migrate applied \(migration): \(applied)")
+            }
+            try await deploy(lab, tree, "2", until: ["RUNNING"])
+            try await lab.waitUntilHealthy(bind)
+            try await expectTraffic(lab, site, 200)
+            return (tree, site)
+        }
+
+        @Test("release 2 applied probe migrations unknown to release 1: rollback refuses, names them and their reversibility")
+        func schemaRefuses() async throws {
+            try await withScenarioLab("rb-schema") { lab in
+                let (tree, site) = try await startMigratedRelease2(lab)
+                let appBefore = try await lab.programPID(app)
+                let nginxBefore = nginxMasterPID(lab)
+                let appliedBefore = try await lab.appliedMigrations()
+                let releasesBefore = [lab.treeSignature(tree.release("1")), lab.treeSignature(tree.release("2"))]
+
+                let run = try await lab.rollback(["--apply", "--yes"])
+                #expect(run.exitCode == 1, "\(run)")
+                #expect(run.stdout.contains("Schema guard: incompatible"), "\(run)")
+                #expect(run.stdout.contains("probe.0001_initial (reversible"), "\(run)")
+                #expect(run.stdout.contains("probe.0003_backfill_status (irreversible: RunPython without reverse_code at line 18)"), "\(run)")
+                #expect(run.stdout.contains("--force-schema"), "\(run)")
+                #expect(run.stdout.contains("contenttypes"), "apps from installed packages are listed as not compared:\n\(run)")
+                #expect(steps(lab) == ["schema-guard:refused"], "\(steps(lab))")
+
+                // Nothing changed.
+                #expect(link(tree) == "releases/2")
+                #expect(try await lab.programPID(app) == appBefore, "the app was not restarted")
+                #expect(nginxMasterPID(lab) == nginxBefore)
+                #expect(try await lab.appliedMigrations() == appliedBefore)
+                #expect(markFile(tree, "2") == nil && markFile(tree, "1") == nil)
+                #expect([lab.treeSignature(tree.release("1")), lab.treeSignature(tree.release("2"))] == releasesBefore,
+                        "reading the schema through manage.py changed no file of either release")
+                try await expectTraffic(lab, site, 200)
+            }
+        }
+
+        @Test("the same with --force-schema: rolls back to release 1, 200 through nginx, migrations left applied")
+        func schemaForced() async throws {
+            try await withScenarioLab("rb-schema-forced") { lab in
+                let (tree, site) = try await startMigratedRelease2(lab)
+                let nginxBefore = nginxMasterPID(lab)
+                let otherBefore = try await lab.programPID(other)
+                let appliedBefore = try await lab.appliedMigrations()
+
+                let run = try await lab.rollback(["--apply", "--yes", "--force-schema"])
+                #expect(run.exitCode == 0, "\(run)\n\(lab.logs())")
+                #expect(run.stdout.contains("probe.0003_backfill_status (irreversible"), "the plan still lists them:\n\(run)")
+                #expect(link(tree) == "releases/1")
+                #expect(cwd(try await lab.programPID(app)) == tree.release("1"))
+                try await expectTraffic(lab, site, 200)
+                let guardEntry = lab.auditEntries().first { $0["step"] as? String == "schema-guard" }
+                #expect((guardEntry?["detail"] as? String)?.contains("overridden by --force-schema") == true, "\(guardEntry ?? [:])")
+                #expect(steps(lab).last == "mark-release-bad:succeeded", "\(steps(lab))")
+                #expect(markFile(tree, "2") != nil)
+
+                #expect(nginxMasterPID(lab) == nginxBefore)
+                #expect(try await lab.programPID(other) == otherBefore)
+                #expect(try await lab.appliedMigrations() == appliedBefore, "a rollback never migrates")
+            }
+        }
+    }
+}
