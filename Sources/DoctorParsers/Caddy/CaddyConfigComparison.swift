@@ -6,6 +6,7 @@ import DoctorFacts
 /// reads the file differently from how it looks, which is itself worth saying); the
 /// adapted JSON is what Caddy runs.
 public struct CaddyConfigDisagreement: Hashable, Codable, Sendable, CustomStringConvertible {
+    /// What differs; raw values are stable.
     public enum Kind: String, Codable, Sendable {
         /// An upstream endpoint the Caddyfile reading has and the adapted JSON does not.
         case upstreamOnlyInCaddyfile = "upstream-only-in-caddyfile"

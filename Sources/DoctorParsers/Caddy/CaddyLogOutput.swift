@@ -12,7 +12,8 @@ public struct CaddyLogOutput: Hashable, Codable, Sendable {
     public var format: String?
     /// The `log` line.
     public var source: SourceLocation
-    /// The logger name of a global `log NAME { … }`; nil for the default logger and site logs.
+    /// The name written after `log` (a global `log NAME { … }`, or a site's in Caddy 2.7+);
+    /// nil for the default logger and unnamed site logs.
     public var name: String?
 
     public init(path: String? = nil, output: String = "stderr", format: String? = nil,

@@ -58,7 +58,7 @@ struct CaddyModelBuilder {
             case "default_bind":
                 options.defaultBind += args
             case "log":
-                options.logs.append(log(directive, named: true))
+                options.logs.append(log(directive))
             default:
                 break
             }
@@ -75,7 +75,7 @@ struct CaddyModelBuilder {
     }
 
     /// `log [name] { output file PATH { … }; format json }` (global or site).
-    private func log(_ directive: CaddyDirective, named: Bool) -> CaddyLogOutput {
+    private func log(_ directive: CaddyDirective) -> CaddyLogOutput {
         var output = CaddyLogOutput(source: directive.location)
         if let name = directive.args.first?.text { output.name = name }
         for setting in directive.block ?? [] {
@@ -205,7 +205,7 @@ struct CaddyModelBuilder {
                 site.binds += directive.argTexts
                 site.bindSources.append(directive.location)
             case "log":
-                site.logs.append(log(directive, named: true))
+                site.logs.append(log(directive))
             case "reverse_proxy", "php_fastcgi":
                 nodes.append(.proxy(site.handlers.count))
                 site.handlers.append(proxy(directive, scopes: scopes, context: context, matchers: matchers))
