@@ -101,10 +101,17 @@ public struct RollbackPlan: Sendable {
                     + schema.notCompared.joined(separator: ", "))
             }
             if !schema.allowsRollback {
-                lines.append(forceSchema
-                    ? "  --force-schema: going ahead anyway; the target release will run on a schema it does not know"
-                    : "  refusing: undo the migrations with the current release first (manage.py migrate APP PREVIOUS), "
-                        + "or pass --force-schema to roll back anyway")
+                if forceSchema {
+                    lines.append("  --force-schema: going ahead anyway; the target release will run on a schema it does not know")
+                } else if schema.undo.isEmpty {
+                    lines.append("  refusing. Pass --force-schema to roll back anyway.")
+                } else {
+                    let blocked = schema.unknownToTarget.contains { $0.reversible == false }
+                    lines.append("  refusing. Pass --force-schema to roll back anyway, or first undo them with the current release "
+                        + "(the app's interpreter, settings and environment)"
+                        + (blocked ? "; Django refuses to unapply an irreversible one until it has a reverse:" : ":"))
+                    for command in schema.undo { lines.append("    \(command)") }
+                }
             }
             lines.append("")
             lines.append("Steps:")

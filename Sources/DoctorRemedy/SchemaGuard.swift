@@ -47,14 +47,19 @@ public struct SchemaVerdict: Hashable, Sendable {
     /// App labels with applied migrations that neither release carries (installed packages,
     /// whose migrations come from the virtualenv): not compared, listed so nobody assumes they were.
     public var notCompared: [String]
+    /// What undoes the unknown migrations, run with the *current* release before rolling back
+    /// (`manage.py migrate probe zero`, `manage.py migrate shop 0001_initial`): the target's
+    /// newest migration of each app, or `zero` when it has none. Empty unless incompatible.
+    public var undo: [String]
 
     public init(decision: Decision, unknownToTarget: [UnknownMigration] = [], reason: String, source: String? = nil,
-                notCompared: [String] = []) {
+                notCompared: [String] = [], undo: [String] = []) {
         self.decision = decision
         self.unknownToTarget = unknownToTarget
         self.reason = reason
         self.source = source
         self.notCompared = notCompared
+        self.undo = undo
     }
 
     /// Whether the rollback may go ahead without `--force-schema`.
@@ -99,10 +104,15 @@ public enum SchemaGuard {
         let compared = notCompared.sorted()
         if !unknown.isEmpty {
             let irreversible = unknown.filter { $0.reversible == false }.count
-            return SchemaVerdict(decision: .incompatible, unknownToTarget: unknown,
+            var apps: [String] = []
+            for migration in unknown where !apps.contains(migration.migration.app) { apps.append(migration.migration.app) }
+            let undo = apps.map { app in
+                "manage.py migrate \(app) " + ((target.apps[app] ?? [:]).keys.max().map { $0 } ?? "zero")
+            }
+            return SchemaVerdict(decision: .incompatible, unknownToTarget: unknown, 
                                  reason: "the database has \(unknown.count) migration\(unknown.count == 1 ? "" : "s") applied that the target "
                                     + "release does not have\(irreversible > 0 ? " (\(irreversible) irreversible)" : "")",
-                                 source: source, notCompared: compared)
+                                 source: source, notCompared: compared, undo: undo)
         }
         return SchemaVerdict(decision: .compatible,
                              reason: output.tableExists

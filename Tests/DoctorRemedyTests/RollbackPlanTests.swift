@@ -100,6 +100,7 @@ struct SchemaGuardTests {
         #expect(verdict.unknownToTarget.map(\.reversible) == [true, false])
         #expect(verdict.unknownToTarget[1].summary == "shop.0002_price (irreversible: RunSQL without reverse_sql at line 2)")
         #expect(verdict.notCompared == ["auth"])
+        #expect(verdict.undo == ["manage.py migrate probe zero", "manage.py migrate shop 0001_initial"])
         #expect(verdict.reason.contains("2 migrations") && verdict.reason.contains("1 irreversible"))
     }
 

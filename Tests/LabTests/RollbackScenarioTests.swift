@@ -201,6 +201,7 @@ extension LabTests {
                 #expect(run.stdout.contains("probe.0001_initial (reversible"), "\(run)")
                 #expect(run.stdout.contains("probe.0003_backfill_status (irreversible: RunPython without reverse_code at line 18)"), "\(run)")
                 #expect(run.stdout.contains("--force-schema"), "\(run)")
+                #expect(run.stdout.contains("manage.py migrate probe zero"), "the undo command:\n\(run)")
                 #expect(run.stdout.contains("contenttypes"), "apps from installed packages are listed as not compared:\n\(run)")
                 #expect(steps(lab) == ["schema-guard:refused"], "\(steps(lab))")
 
