@@ -191,6 +191,19 @@ struct ComposeFileTests {
         }
     }
 
+    @Test func deepNestingIsRefusedByTheYAMLReaderNotTheStack() async {
+        // libyaml stops at 1000 levels; just under and far over it, in a task (a smaller stack than main's).
+        for depth in [990, 200_000] {
+            let text = "services:\n  web:\n    command: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "\n"
+            let file = await Task.detached { ComposeFile.parse(Array(text.utf8), path: "/p/compose.yaml", projectDirectory: "/p") }.value
+            #expect(file.services.count <= 1, "depth \(depth)")
+            if depth > 1000 { #expect(file.diagnostics.first?.kind == .syntax) }
+        }
+        let dashes = "services:\n  web:\n    command:\n      " + String(repeating: "- ", count: 100_000) + "x\n"
+        let file = await Task.detached { ComposeFile.parse(Array(dashes.utf8), path: "/p/compose.yaml", projectDirectory: "/p") }.value
+        #expect(file.diagnostics.first?.kind == .syntax)
+    }
+
     @Test func aliasBombDoesNotExplode() {
         // Billion laughs: aliases are shared nodes, and only known keys are walked.
         var text = "x-a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
