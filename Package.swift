@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(name: "DoctorChecksTests", dependencies: ["DoctorChecks", "DoctorFacts", "DoctorHost", "DoctorParsers"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DoctorReportTests", dependencies: ["DoctorReport", "DoctorFacts"]),
+        .testTarget(name: "DoctorRemedyTests", dependencies: ["DoctorRemedy", "DoctorFacts", "DoctorHost"]),
         .testTarget(name: "LabTests", dependencies: ["DoctorLab", "DoctorHost", "DoctorFacts", "DoctorChecks"]),
     ],
     swiftLanguageModes: [.v6]
