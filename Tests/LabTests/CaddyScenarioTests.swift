@@ -109,6 +109,10 @@ extension LabTests {
                 #expect(listed.routes.first?.proxy == "caddy")
                 #expect(listed.routes.first?.source == (try proxyLine(lab)), "\(routes)")
                 #expect(listed.routes.first?.serverName == "lab.test", "\(routes)")
+                // Found from the process table alone (`caddy run --config …`), as on a server where nobody names the file.
+                let discovered = try await lab.runDoctor(["routes", "--format", "json"])
+                let all = try #require(try? discovered.decode(RoutesJSON.self), "\(discovered)")
+                #expect(all.routes.contains { $0.proxy == "caddy" && $0.source == (try? proxyLine(lab)) }, "\(discovered)")
                 try await captureIfAsked(lab, "caddy-healthy")
             }
         }

@@ -178,8 +178,7 @@ struct CaddyGatherer: Sendable {
     /// when the address is served over TLS (so probes, as for nginx, skip it).
     static func listenStrings(_ address: CaddySiteAddress, site: CaddySite, global: CaddyGlobalOptions) -> [(raw: String, endpoint: Endpoint)] {
         let port = address.listenPort(httpPort: global.httpPort, httpsPort: global.httpsPort)
-        let tls = address.isHTTPS(httpPort: global.httpPort, httpsPort: global.httpsPort) && global.autoHTTPS != "off"
-            || address.scheme == "https"
+        let tls = address.isHTTPS(httpPort: global.httpPort, httpsPort: global.httpsPort)
         let suffix = tls ? " ssl" : ""
         let binds = site.binds.isEmpty ? global.defaultBind : site.binds
         if binds.isEmpty { return [(":\(port)\(suffix)", .tcp(host: "::", port: port))] }
