@@ -43,7 +43,7 @@ public enum RemedyTextRenderer {
             if let verification = result.verification { text += "       verified: \(verification)\n" }
             if let detail = result.detail {
                 for (number, line) in detail.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
-                    text += "       \(number == 0 ? "why" : "   "): \(line)\n"
+                    text += number == 0 ? "       why: \(line)\n" : "            \(line)\n"
                 }
             }
         }

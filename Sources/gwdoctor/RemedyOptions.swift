@@ -23,7 +23,7 @@ struct RemedyOptions: ParsableArguments {
     var stateDirectory: String = StateDirectory.defaultPath
 
     @Option(name: .customLong("verify-timeout"), help: "How long to wait after each step for the site to answer again (e.g. 15s, 1m).")
-    var verifyTimeout = TimeWindow(argument: "15s")!
+    var verifyTimeout = VerifyTimeout(argument: "15s")!
 
     /// The state directory, made absolute against the working directory.
     var stateDir: StateDirectory {
@@ -58,4 +58,18 @@ struct RemedyOptions: ParsableArguments {
             throw ExitCode(ApplyConfirmation.refusedExitCode)
         }
     }
+}
+
+/// `--verify-timeout 15s`: a duration like `--since`'s (`15s`, `1m`), shown with its own default
+/// in the help (`TimeWindow` always shows `--since`'s 15m).
+struct VerifyTimeout: ExpressibleByArgument, CustomStringConvertible {
+    var seconds: Int
+
+    init?(argument: String) {
+        guard let window = TimeWindow(argument: argument) else { return nil }
+        seconds = window.seconds
+    }
+
+    var description: String { seconds % 60 == 0 ? "\(seconds / 60)m" : "\(seconds)s" }
+    var defaultValueDescription: String { description }
 }
