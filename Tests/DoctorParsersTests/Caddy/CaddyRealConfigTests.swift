@@ -209,4 +209,20 @@ struct CaddyRealConfigTests {
         #expect(three[4].transport.settings.map(\.name) == ["tls", "tls_insecure_skip_verify"])
         #expect(adapted.proxies.filter(\.inErrorRoutes).flatMap(\.dials) == ["localhost:7004"])
     }
+
+    @Test func debianDefaultServesFilesAndProxiesNothing() throws {
+        let (config, adapted, root) = try load("debian-default")
+        #expect(config.diagnostics == [])
+        #expect(config.sites.map(\.addresses) == [[":80"]])
+        #expect(config.proxyHandlers.isEmpty && adapted.proxies.isEmpty)
+        #expect(config.sites[0].otherHandlers.map(\.directive) == ["file_server"])
+        #expect(config.sites[0].otherHandlers[0].source == SourceLocation(file: root + "/Caddyfile", line: 16))
+        if case .other(let handler)? = config.sites[0].answer(forPath: "/index.html") {
+            #expect(handler.directive == "file_server")
+        } else {
+            Issue.record("file_server should answer /index.html")
+        }
+        #expect(adapted.servers.map(\.listen) == [[":80"]])
+        #expect(CaddyConfigComparison.compare(config, adapted) == [])
+    }
 }

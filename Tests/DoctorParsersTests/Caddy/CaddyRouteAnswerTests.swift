@@ -91,7 +91,7 @@ struct CaddyRouteAnswerTests {
 
     static let fixtures: [String] = {
         var names = ["caddyfiles/multisite", "caddyfiles/snippets", "caddyfiles/matchers", "caddyfiles/django",
-                     "caddyfiles/braceless", "caddyfiles/mixed"]
+                     "caddyfiles/braceless", "caddyfiles/mixed", "caddyfiles/debian-default"]
         if let root = try? Fixtures.root("caddy/generated"),
            let generated = try? FileManager.default.contentsOfDirectory(atPath: root) {
             names += generated.filter { $0.hasPrefix("g") && $0.dropFirst().allSatisfy(\.isNumber) }.sorted().map { "generated/\($0)" }
