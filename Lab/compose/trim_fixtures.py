@@ -7,7 +7,8 @@ Tests/DoctorChecksTests/Fixtures/README.md, "Docker Compose"):
 - directory listings outside the fixture project (`/tmp`, `/srv/*`, `/opt/*`, `/home/*/*`,
   searched by discovery) are dropped: a replay treats them as not recorded and skips them;
 - compose-container-down gets the recorded engine outputs of Tests/DoctorParsersTests/Fixtures/docker
-  in place of the real "Cannot connect to the Docker daemon" answer.
+  (`docker ps`, `docker inspect`, `docker logs` of the web container) in place of the real
+  "Cannot connect to the Docker daemon" answer.
 """
 import json
 import os
@@ -49,6 +50,10 @@ for name in sorted(os.listdir(out)):
                 command.update({"exitCode": 0, "stdout": ids, "stderr": "", "truncated": False})
                 command.pop("failure", None)
         commands.append({"argv": ["docker", "inspect"] + ids.split(), "exitCode": 0, "stdout": inspect, "stderr": "",
+                         "truncated": False})
+        logs = open(os.path.join(docker, "logs-shop-web-oomkilled.txt")).read()
+        web = [line for line in ids.split() if line.startswith("a81c4e0f2d9b")][0]
+        commands.append({"argv": ["docker", "logs", "--tail", "200", web[:12]], "exitCode": 0, "stdout": "", "stderr": logs,
                          "truncated": False})
         dump(commands_path, commands)
     print("trimmed", name)

@@ -215,6 +215,11 @@ public struct ComposeContainer: Hashable, Codable, Sendable {
     public var startedAt: String?
     public var finishedAt: String?
     public var image: String?
+    /// The last lines of `docker logs` (redacted), read only for a container that is down,
+    /// restarting or unhealthy.
+    public var logTail: [String] = []
+    /// Boot failures found in those logs (the same reader as a host app server's log).
+    public var bootFailures: [StartupFailure] = []
 
     public init(id: String, name: String, service: String, state: String, exitCode: Int? = nil, restartCount: Int? = nil,
                 oomKilled: Bool = false, health: String? = nil, lastHealthOutput: String? = nil,

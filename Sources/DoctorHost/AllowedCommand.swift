@@ -125,6 +125,13 @@ public struct AllowedCommand: Hashable, Sendable {
         return AllowedCommand(program: .docker, executable: nil, arguments: ["inspect"] + ids)
     }
 
+    /// `docker logs --tail N ID`: the last lines a container wrote (the app server's boot
+    /// traceback), or `nil` for an id that is not a plain hex id.
+    public static func dockerLogs(id: String, tail: Int = 200) -> AllowedCommand? {
+        guard !id.isEmpty, id.count <= 64, id.allSatisfy(\.isHexDigit) else { return nil }
+        return AllowedCommand(program: .docker, executable: nil, arguments: ["logs", "--tail", String(max(1, tail)), id])
+    }
+
     // MARK: Commands that change the machine (only through `HostActions.perform`)
 
     /// What a mutating service command does to its service.

@@ -59,6 +59,9 @@ import Testing
         #expect(finding.layer == .capacity)
         #expect(finding.severity == .critical)
         #expect(finding.summary.contains("shop-web-1"))
+        // Its recorded `docker logs`: boot lines, then nothing (the kernel killed the container).
+        #expect(finding.evidence.contains { $0.kind == .log && $0.text.contains("Booting worker with pid: 9") })
+        #expect(!facts.unavailable.contains { $0.what.hasPrefix("docker logs") })
         // The exited container's stale `unhealthy` is not a healthcheck problem: it is down.
         #expect(ComposeHealthcheckFailingCheck().run(facts).isEmpty)
     }

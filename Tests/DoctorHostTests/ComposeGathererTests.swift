@@ -155,12 +155,38 @@ import Testing
         host.answers[Self.psKey] = CommandResult(argv: [], exitCode: 0, stdout: ids)
         host.answers["docker inspect " + ids.split(separator: "\n").joined(separator: " ")] =
             CommandResult(argv: [], exitCode: 0, stdout: try Self.fixture("docker/inspect-shop-web-oomkilled.json"))
+        host.answers["docker logs --tail 200 a81c4e0f2d9b"] =
+            CommandResult(argv: [], exitCode: 0, stderr: try Self.fixture("docker/logs-shop-web-oomkilled.txt"))
         let result = await gather(host, processes: [Self.dockerd])
         let project = try #require(result.projects.first)
         #expect(project.discoveredBy == "engine labels of project shop")
         #expect(project.name == "shop")
         #expect(project.containers?.first { $0.service == "web" }?.oomKilled == true)
+        #expect(project.containers?.first { $0.service == "web" }?.logTail.last?.hasSuffix("Booting worker with pid: 9") == true)
+        // Only the container in trouble has its logs read.
+        #expect(project.containers?.first { $0.service == "db" }?.logTail.isEmpty == true)
         #expect(result.unavailable.isEmpty)
+    }
+
+    @Test func logsOfARestartingContainerAreReadForItsBootFailure() async throws {
+        let host = MemoryHost()
+        host.files["/srv/shop/compose.yaml"] = Self.compose
+        let inspect = try Self.fixture("docker/inspect-shop-web-restarting.json")
+            .replacingOccurrences(of: "/tmp/gwdoctor-compose-container-down", with: "/srv/shop")
+        host.answers[Self.psKey] = CommandResult(argv: [], exitCode: 0, stdout: "a81c4e0f2d9b7c6a5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a29\n")
+        host.answers["docker inspect a81c4e0f2d9b7c6a5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a29"] =
+            CommandResult(argv: [], exitCode: 0, stdout: inspect)
+        // A real Gunicorn boot failure (captured from the lab, see applogs/CAPTURE.md): what the container printed.
+        host.answers["docker logs --tail 200 a81c4e0f2d9b"] =
+            CommandResult(argv: [], exitCode: 0, stderr: try Self.fixture("applogs/gunicorn-postgres-refused.log"))
+        let result = await gather(host)
+        let container = try #require(result.projects.first?.containers?.first)
+        #expect(container.state == "restarting")
+        #expect(container.bootFailures.first?.cause == .databaseUnreachable)
+        #expect(container.logTail.count == 20)
+        #expect(result.unavailable.isEmpty)
+        let calls = host.calls.withLock { $0.filter { $0.hasPrefix("run docker logs") } }
+        #expect(calls == ["run docker logs --tail 200 a81c4e0f2d9b"])
     }
 
     @Test(arguments: [

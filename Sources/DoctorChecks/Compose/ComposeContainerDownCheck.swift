@@ -6,7 +6,9 @@ import DoctorFacts
 ///
 /// The container counterpart of `crash-loop` and `oom-killed`, which read systemd and
 /// supervisord: containers are invisible to those managers. A container that exited 0 (a
-/// one-off `migrate` service) is not reported.
+/// one-off `migrate` service) is not reported. The container's `docker logs` are read with the
+/// same boot-failure reader as a host app server's log, so the finding's `cause` is the
+/// app-startup cause (`database-unreachable`, `missing-env-var`, …) when one is recognised.
 public struct ComposeContainerDownCheck: Check {
     public init() {}
 
@@ -47,6 +49,15 @@ public struct ComposeContainerDownCheck: Check {
                     evidence.append(ComposeFacts.serviceEvidence(service, note: service.restart.map { "restart: \($0)" }))
                     if let command = ComposeFacts.commandEvidence(service) { evidence.append(command) }
                 }
+                // What it printed last: the boot failure when the log reader recognised one, else the last lines.
+                let bootFailure = container.oomKilled ? nil : container.bootFailures.last
+                if let bootFailure {
+                    evidence.append(Evidence(kind: .log, text: bootFailure.decisiveLine, source: bootFailure.source))
+                } else {
+                    for line in container.logTail.suffix(3) {
+                        evidence.append(Evidence(kind: .log, text: line, source: "docker logs \(container.name)"))
+                    }
+                }
                 evidence.append(Evidence(kind: .command, text: "its last output", source: ComposeFacts.composeCommand(project, "logs --tail 100 \(container.service)")))
                 let important = service?.appServer != nil || ComposeFacts.proxyUses(facts).contains { use in
                     if case let .tcp(host, _) = use.endpoint { return project.service(resolving: host)?.name == container.service }
@@ -54,12 +65,12 @@ public struct ComposeContainerDownCheck: Check {
                 }
                 findings.append(Finding(
                     check: id, layer: container.oomKilled ? .capacity : layer, severity: important || restarting ? .critical : .warning,
-                    summary: "\(container.service) (container \(container.name)) \(state)",
+                    summary: "\(container.service) (container \(container.name)) \(state)" + (bootFailure.map { ": \($0.decisiveLine)" } ?? ""),
                     evidence: evidence,
                     fix: container.oomKilled
                         ? ["Raise the service's memory limit (`mem_limit` / `deploy.resources.limits.memory`) or lower its workers, then \(ComposeFacts.composeCommand(project, "up -d \(container.service)"))"]
                         : ["Read why: \(ComposeFacts.composeCommand(project, "logs --tail 100 \(container.service)")); fix it, then \(ComposeFacts.composeCommand(project, "up -d \(container.service)"))"],
-                    cause: container.oomKilled ? "oom-killed" : restarting ? "restarting" : "exited"))
+                    cause: container.oomKilled ? "oom-killed" : bootFailure.map(\.cause.rawValue) ?? (restarting ? "restarting" : "exited")))
             }
         }
         return findings

@@ -99,11 +99,15 @@ struct ComposeGatherer: Sendable {
             return result
         }
         if engine == nil { engine = await askEngine() }
-        guard let engine else { return result }
+        guard var engine else { return result }
         if let failure = engine.failure {
             result.unavailable.append(Unavailable(what: "docker engine", reason: failure))
             return result
         }
+        // The services' app servers are known now, for the log reader.
+        let programs = Dictionary(result.projects.flatMap { $0.services.compactMap { service in service.appServer.map { (service.name, $0) } } },
+                                  uniquingKeysWith: { first, _ in first })
+        await readLogs(&engine, programs: programs)
         for index in result.projects.indices {
             let project = result.projects[index]
             let label = candidates[index].engineProject
@@ -113,6 +117,7 @@ struct ComposeGatherer: Sendable {
             }
             result.projects[index].containers = entries.map(\.container)
         }
+        result.unavailable += engine.logFailures
         return result
     }
 
@@ -248,6 +253,7 @@ struct ComposeGatherer: Sendable {
     private struct EngineAnswer {
         var entries: [DockerInspect.Entry] = []
         var failure: String?
+        var logFailures: [Unavailable] = []
         var byProject: [(String, [DockerInspect.Entry])] {
             var order: [String] = []
             var groups: [String: [DockerInspect.Entry]] = [:]
@@ -277,6 +283,37 @@ struct ComposeGatherer: Sendable {
             answer.entries += entries
         }
         return answer
+    }
+
+    /// `docker logs` of the containers in trouble, a few at most: they hold the boot traceback.
+    private func readLogs(_ answer: inout EngineAnswer, programs serviceProgram: [String: String]) async {
+        let timeout = min(options.commandTimeout, Self.engineTimeout)
+        var asked = 0
+        for index in answer.entries.indices where asked < Self.maxLogReads && Self.inTrouble(answer.entries[index].container) {
+            guard let command = AllowedCommand.dockerLogs(id: answer.entries[index].container.id, tail: 200) else { continue }
+            asked += 1
+            let logs = await host.run(command, timeout: timeout, outputLimit: options.commandOutputLimit)
+            if let failure = Self.failure(logs) {
+                answer.logFailures.append(Unavailable(what: "docker logs \(answer.entries[index].container.name)", reason: failure))
+                continue
+            }
+            // Gunicorn and uvicorn log to stderr, print() to stdout: both, oldest first as far as two pipes allow.
+            let lines = (logs.stdout + (logs.stdout.isEmpty || logs.stdout.hasSuffix("\n") ? "" : "\n") + logs.stderr)
+                .split(separator: "\n", omittingEmptySubsequences: true).suffix(200)
+            let name = answer.entries[index].container.name
+            answer.entries[index].container.bootFailures = AppServerLog.classify(
+                lines: Array(lines), source: "docker logs \(name)", firstLineNumber: nil,
+                program: serviceProgram[answer.entries[index].container.service])
+            answer.entries[index].container.logTail = lines.suffix(20).map { Redactor.redact(String($0)) }
+        }
+    }
+
+    static let maxLogReads = 5
+
+    /// Down, restarting or unhealthy: worth reading the logs of.
+    static func inTrouble(_ container: ComposeContainer) -> Bool {
+        container.state == "restarting" || container.oomKilled || container.health == "unhealthy"
+            || ((container.state == "exited" || container.state == "dead") && (container.exitCode ?? 0) != 0)
     }
 
     private static func failure(_ result: CommandResult) -> String? {
