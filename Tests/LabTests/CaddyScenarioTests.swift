@@ -117,6 +117,46 @@ extension LabTests {
             }
         }
 
+        // MARK: proxy layer
+
+        @Test("caddy stopped: critical, proxy, proxy-down (as nginx stopped)")
+        func caddyStopped() async throws {
+            try await withScenarioLab("caddy-stopped", directory: scenarioDirectory("caddy-stopped")) { lab in
+                let (_, site) = try await startStack(lab, bind: .tcp(8000))
+                try await lab.stopCaddy()
+                #expect(try await lab.httpGet(site.listen, path: "/health/").isRefused)
+
+                let (run, report) = try await diagnose(lab)
+                expectVerdict(run, report, status: "critical", layer: "proxy", check: "proxy-down")
+                let finding = try #require(report.finding("proxy-down"), "\(run)")
+                #expect(finding.summary.contains("Caddy is not running"), "\(finding.summary)")
+                #expect(finding.fix.joined(separator: "\n").contains("caddy validate --config \(lab.caddyfilePath)"), "\(finding.fix)")
+                try await captureIfAsked(lab, "caddy-stopped")
+            }
+        }
+
+        @Test("Caddyfile broken on disk while caddy still serves: warning, proxy, proxy-config-invalid naming file:line (as nginx)")
+        func caddyfileBrokenWhileRunning() async throws {
+            try await withScenarioLab("caddy-conf-running", directory: scenarioDirectory("caddy-config-broken-running")) { lab in
+                let (_, site) = try await startStack(lab, bind: .tcp(8000))
+                // Someone edits the Caddyfile (a misspelt directive); no reload yet.
+                var broken = site
+                broken.siteDirectives = ["revers_proxy 127.0.0.1:8001"]
+                try lab.writeCaddyfile(broken)
+                let line = try #require(lab.lineNumber(of: "revers_proxy", in: lab.caddyfilePath))
+                let validate = try await lab.caddyValidate()
+                #expect(validate.exitCode != 0 && validate.stderr.contains("\(lab.caddyfilePath):\(line)"), "\(validate)")
+                #expect(try await lab.httpGet(site.listen, path: "/health/").status == 200, "the running caddy keeps its config")
+
+                let (run, report) = try await diagnose(lab)
+                expectVerdict(run, report, status: "warning", layer: "proxy", check: "proxy-config-invalid")
+                let finding = try #require(report.finding("proxy-config-invalid"), "\(run)")
+                #expect(finding.evidence.contains { $0.all.contains("\(lab.caddyfilePath):\(line)") }, "evidence must name the line:\n\(run)")
+                #expect(finding.summary.contains("caddy validate"), "\(finding.summary)")
+                try await captureIfAsked(lab, "caddy-config-broken-running")
+            }
+        }
+
         // MARK: upstream layer
 
         @Test("gunicorn stopped (TCP) behind caddy: critical, upstream, target-not-listening")

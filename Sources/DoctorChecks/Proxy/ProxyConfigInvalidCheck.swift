@@ -23,7 +23,7 @@ public struct ProxyConfigInvalidCheck: Check {
     public let precedence = 10
 
     public func run(_ facts: Facts) -> [Finding] {
-        facts.proxies.filter { $0.kind == .nginx }.compactMap { proxy in
+        facts.proxies.compactMap { proxy in
             if let test = proxy.configTest, test.passed == false { return failedTest(proxy, test) }
             if proxy.configTest?.passed == nil { return parserErrors(proxy) }
             return nil
@@ -44,6 +44,18 @@ public struct ProxyConfigInvalidCheck: Check {
         let place = first?.location.map { " at \($0)" } ?? ""
         let what = first.map { ": \($0.text)" } ?? ""
         let running = proxy.masterPID != nil
+        if proxy.kind == .caddy {
+            // `caddy validate`: a running Caddy keeps its config; with the file broken, a reload or restart fails.
+            let summary = running
+                ? "Caddy config \(proxy.configPath) fails `caddy validate`\(what)\(place); the running caddy keeps its old config, the next reload or restart will fail"
+                : "Caddy config \(proxy.configPath) fails `caddy validate`\(what)\(place); Caddy cannot start until it is fixed"
+            var fix: [String] = []
+            if let location = first?.location { fix.append("Fix \(location) (\(first?.text ?? "see the test output"))") }
+            fix.append("Re-run the test until it passes: \(test.command.commandLine)")
+            fix.append(running ? "Then reload: systemctl reload caddy (never before the test passes)" : "Then start Caddy: systemctl start caddy")
+            return Finding(check: id, layer: layer, severity: running ? .warning : .critical, summary: summary,
+                           evidence: evidence, fix: fix)
+        }
         let summary = running
             ? "nginx config \(proxy.configPath) fails `nginx -t`\(what)\(place); the running master keeps its old config, the next reload or restart will fail"
             : "nginx config \(proxy.configPath) fails `nginx -t`\(what)\(place); nginx cannot start until it is fixed"
@@ -63,10 +75,11 @@ public struct ProxyConfigInvalidCheck: Check {
             Evidence(kind: .config, text: $0.message, source: $0.location?.description)
         }
         let reason = proxy.configTest?.command.failure ?? "it could not judge the config"
-        evidence.append(Evidence(kind: .command, text: "nginx -t could not be used: \(reason)"))
+        let tester = proxy.kind == .caddy ? "caddy validate" : "nginx -t"
+        evidence.append(Evidence(kind: .command, text: "\(tester) could not be used: \(reason)"))
         let first = errors[0]
         return Finding(check: id, layer: layer, severity: proxy.masterPID == nil ? .critical : .warning,
-                       summary: "gwdoctor's parser finds \(errors.count) error(s) in \(proxy.configPath) (first: \(first)); nginx -t could not confirm",
+                       summary: "gwdoctor's parser finds \(errors.count) error(s) in \(proxy.configPath) (first: \(first)); \(tester) could not confirm",
                        evidence: evidence,
                        fix: ["Fix \(first.location?.description ?? proxy.configPath): \(first.message)",
                              "Confirm with \(configTestCommand(proxy)) before any reload"])

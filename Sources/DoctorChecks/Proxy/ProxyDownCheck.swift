@@ -22,8 +22,10 @@ public struct ProxyDownCheck: Check {
     public let precedence = 20
 
     public func run(_ facts: Facts) -> [Finding] {
-        facts.proxies.filter { $0.kind == .nginx }.compactMap { proxy in
-            guard let master = proxy.masterPID else { return notRunning(proxy, facts: facts) }
+        facts.proxies.compactMap { proxy in
+            guard let master = proxy.masterPID else {
+                return proxy.kind == .caddy ? caddyNotRunning(proxy, facts: facts) : notRunning(proxy, facts: facts)
+            }
             return missingListeners(proxy, master: master, facts: facts)
         }
     }
@@ -48,6 +50,28 @@ public struct ProxyDownCheck: Check {
                        evidence: evidence, fix: fix)
     }
 
+    /// Caddy has one process (`caddy run --config F`), no master/worker titles.
+    private func caddyNotRunning(_ proxy: ProxyInstance, facts: Facts) -> Finding {
+        var evidence = [Evidence(kind: .process, text: "no caddy process runs with config \(proxy.configPath)",
+                                 source: "ps -eo pid,user,args | grep 'caddy run'")]
+        for other in facts.processes where other.programName == "caddy" && other.cmdline.dropFirst().first == "run" {
+            evidence.append(Evidence(kind: .process, text: "another caddy runs: pid \(other.pid) `\(other.cmdline.joined(separator: " "))`"))
+        }
+        for listen in proxy.listens.prefix(3) {
+            evidence.append(Evidence(kind: .config, text: "site address listening on \(listen.raw)", source: listen.source.description))
+        }
+        var fix = ["Test the configuration: \(configTestCommand(proxy))",
+                   "Then start Caddy: systemctl start caddy (or: \(startCommand(proxy)))"]
+        if let log = proxy.errorLogs.first(where: \.isFile) {
+            fix.append("If it does not stay up, read the end of \(log.path) (and journalctl -u caddy: Caddy reports start-up errors on stderr)")
+        } else {
+            fix.append("If it does not stay up: journalctl -u caddy -n 50 (Caddy logs to stderr here)")
+        }
+        return Finding(check: id, layer: layer, severity: .critical,
+                       summary: "Caddy is not running: no caddy process for \(proxy.configPath)",
+                       evidence: evidence, fix: fix)
+    }
+
     private func missingListeners(_ proxy: ProxyInstance, master: Int, facts: Facts) -> Finding? {
         // Without a listener table (unreadable /proc/net) there is nothing to compare against.
         guard !facts.unavailable.contains(where: { $0.what == Unavailable.listenerTable }) else { return nil }
@@ -60,17 +84,22 @@ public struct ProxyDownCheck: Check {
         }
         guard !missing.isEmpty else { return nil }
         let allMissing = missing.count == configured.count
+        let caddy = proxy.kind == .caddy
         var evidence = missing.prefix(5).map {
-            Evidence(kind: .listener, text: "nginx (master pid \(master)) has no listening socket for `listen \($0.raw)`",
+            Evidence(kind: .listener, text: caddy ? "caddy (pid \(master)) has no listening socket for site address \($0.raw)"
+                         : "nginx (master pid \(master)) has no listening socket for `listen \($0.raw)`",
                      source: $0.source.description)
         }
         evidence.append(Evidence(kind: .command, text: "compare with the live listener table", source: "ss -ltnp; ss -lxp"))
+        let name = caddy ? "caddy pid" : "nginx master pid"
         let summary = allMissing
-            ? "nginx master pid \(master) runs but listens on none of its \(configured.count) configured addresses"
-            : "nginx master pid \(master) does not listen on \(missing.count) of its \(configured.count) configured addresses"
+            ? "\(name) \(master) runs but listens on none of its \(configured.count) configured addresses"
+            : "\(name) \(master) does not listen on \(missing.count) of its \(configured.count) configured addresses"
         return Finding(check: id, layer: layer, severity: allMissing ? .critical : .warning, summary: summary,
                        evidence: evidence,
-                       fix: ["The running nginx predates this config or failed to bind: test it (\(configTestCommand(proxy))), then reload (nginx -s reload); check the error log for `bind() ... failed`"])
+                       fix: [caddy
+                           ? "The running Caddy predates this config or failed to bind: test it (\(configTestCommand(proxy))), then reload (systemctl reload caddy; with `admin off` only a restart applies it); check its log for `address already in use`"
+                           : "The running nginx predates this config or failed to bind: test it (\(configTestCommand(proxy))), then reload (nginx -s reload); check the error log for `bind() ... failed`"])
     }
 
     private func uniqueListens(_ proxy: ProxyInstance) -> [ListenDirective] {
@@ -84,6 +113,7 @@ public struct ProxyDownCheck: Check {
 
 /// `nginx -t` with the same `-p/-c` as the instance, for fix texts.
 func configTestCommand(_ proxy: ProxyInstance) -> String {
+    if proxy.kind == .caddy { return "caddy validate --config \(proxy.configPath) --adapter caddyfile" }
     var words = ["nginx", "-t"]
     if let prefix = proxy.prefix { words += ["-p", prefix] }
     words += ["-c", proxy.configPath]
@@ -92,6 +122,7 @@ func configTestCommand(_ proxy: ProxyInstance) -> String {
 
 /// How to start nginx on the same files, for fix texts.
 func startCommand(_ proxy: ProxyInstance) -> String {
+    if proxy.kind == .caddy { return "caddy run --config \(proxy.configPath) --adapter caddyfile" }
     var words = ["nginx"]
     if let prefix = proxy.prefix { words += ["-p", prefix] }
     words += ["-c", proxy.configPath]
