@@ -85,8 +85,11 @@ public struct RollbackPlan: Sendable {
 
     /// The plan as text, one step a line.
     public func render(forceSchema: Bool) -> String {
-        var lines: [String] = ["Rollback plan for \(root)"]
-        lines.append("  current: \(link) → \(previousLinkTarget ?? "?")" + (from.map { " (release \($0))" } ?? ""))
+        var lines: [String] = []
+        if previousLinkTarget != nil || target != nil {
+            lines.append("Rollback plan for \(root)")
+            lines.append("  current: \(link) → \(previousLinkTarget ?? "?")" + (from.map { " (release \($0))" } ?? ""))
+        }
         for skip in skipped { lines.append("  skip release \(skip.id): \(skip.reason)") }
         if let target, let newLinkTarget {
             lines.append("  target: release \(target.id) (\(target.path))")
