@@ -18,9 +18,14 @@ for name in healthy app-loopback renamed-service socket-mount socket-shared heal
         --compose-file "$root/compose.yaml"
 done
 # A host nginx in front of a published port: the compose file is found next to its config.
+# The host nginx really runs (on 127.0.0.1:18080, as root: this script's own process, stopped by
+# its pid file); the compose stack behind it cannot (no engine).
 for name in port-mismatch port-match; do
     root=/tmp/gwdoctor-compose-$name
     rm -rf "$out/compose-$name"
-    "$gwdoctor" snapshot "$out/compose-$name" --no-probe --nginx-conf "$root/nginx/nginx.conf"
+    nginx -c "$root/nginx/nginx.conf"
+    sleep 0.5
+    "$gwdoctor" snapshot "$out/compose-$name" --no-probe --nginx-conf "$root/nginx/nginx.conf" || true
+    kill "$(cat "$root/nginx.pid")"
 done
 python3 "$here/trim_fixtures.py" "$out"

@@ -2,8 +2,9 @@
 """After-capture edits of the compose fixture snapshots (documented in
 Tests/DoctorChecksTests/Fixtures/README.md, "Docker Compose"):
 
-- the process and listener tables are emptied: they were this build machine's (other labs'
-  nginx and gunicorn), not the fixture project's, and no engine runs here to own its ports;
+- the process and listener tables keep only the fixture's own host nginx (master, workers and
+  its listening socket): the rest was this build machine's (other labs' nginx and gunicorn), not
+  the fixture project's, and no engine runs here to own the project's ports;
 - directory listings outside the fixture project (`/tmp`, `/srv/*`, `/opt/*`, `/home/*/*`,
   searched by discovery) are dropped: a replay treats them as not recorded and skips them;
 - compose-container-down gets the recorded engine outputs of Tests/DoctorParsersTests/Fixtures/docker
@@ -29,8 +30,14 @@ for name in sorted(os.listdir(out)):
         continue
     snap = os.path.join(out, name)
     root = "/tmp/gwdoctor-" + name
-    dump(os.path.join(snap, "proc", "processes.json"), {"rows": []})
-    dump(os.path.join(snap, "proc", "listeners.json"), {"rows": []})
+    # Keep only the fixture's own host nginx (master and workers) and its listening socket.
+    processes = json.load(open(os.path.join(snap, "proc", "processes.json"))).get("rows", [])
+    masters = {p["pid"] for p in processes if any(root in arg for arg in p.get("cmdline", []))}
+    kept = [p for p in processes if p["pid"] in masters or p.get("ppid") in masters]
+    pids = {p["pid"] for p in kept}
+    listeners = json.load(open(os.path.join(snap, "proc", "listeners.json"))).get("rows", [])
+    dump(os.path.join(snap, "proc", "processes.json"), {"rows": kept})
+    dump(os.path.join(snap, "proc", "listeners.json"), {"rows": [l for l in listeners if set(l.get("pids", [])) & pids]})
     meta_path = os.path.join(snap, "fs-meta.json")
     meta = json.load(open(meta_path))
     for key in list(meta):
