@@ -175,6 +175,24 @@ extension LabTests {
             }
         }
 
+        @Test("reverse_proxy with two upstreams, both down: critical, upstream, upstream-group-down (as nginx's upstream block)")
+        func upstreamGroupDown() async throws {
+            try await withScenarioLab("caddy-group-down", directory: scenarioDirectory("caddy-upstream-group-down")) { lab in
+                let site = LabCaddySite(upstream: .tcp(8001), upstreams: [.tcp(8001), .tcp(8002)])
+                try lab.writeCaddyfile(site)
+                #expect(lab.tail(lab.caddyfilePath, lines: 200).contains("reverse_proxy 127.0.0.1:8001 127.0.0.1:8002"))
+                try await lab.startCaddy(site)
+                // Caddy's default policy picks one upstream at random per request: enough requests reach both.
+                try await traffic(lab, site, count: 10)
+                try await expectCaddyLog(lab, ["connect: connection refused"])
+
+                let (run, report) = try await diagnose(lab)
+                expectVerdict(run, report, status: "critical", layer: "upstream", check: "upstream-group-down")
+                #expect(report.routes.first?.target.contains("127.0.0.1:8001 127.0.0.1:8002") == true, "\(report.routes)")
+                try await captureIfAsked(lab, "caddy-upstream-group-down")
+            }
+        }
+
         // MARK: route layer
 
         @Test("wrong port (caddy → 8001, gunicorn on 8000): critical, route, target-mismatch, fix names the Caddyfile line")

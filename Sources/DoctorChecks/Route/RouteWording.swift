@@ -49,6 +49,11 @@ enum RouteWording {
     static func memberEvidence(_ member: GroupMember, note: String? = nil) -> Evidence {
         let parameters = member.server.parameters.isEmpty ? "" : " " + member.server.parameters.joined(separator: " ")
         let suffix = note.map { ": \($0)" } ?? ""
+        if member.routes.first.map({ isCaddy($0.directive) }) == true {
+            // Caddy's upstreams are the words of its reverse_proxy line, not `server` lines.
+            return Evidence(kind: .config, text: "upstream \(member.server.endpoint) of reverse_proxy \(member.group)\(suffix)",
+                            source: member.server.source.description)
+        }
         return Evidence(kind: .config, text: "server \(member.server.endpoint)\(parameters) (upstream \(member.group))\(suffix)",
                         source: member.server.source.description)
     }

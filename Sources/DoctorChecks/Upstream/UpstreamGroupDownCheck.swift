@@ -108,7 +108,9 @@ public struct UpstreamGroupDownCheck: Check {
             fix.append("\(RouteWording.startAppServer), so it listens on \(addresses)")
             fix.append(RouteWording.readAppLog)
         }
-        let failTimeout = "nginx keeps a failed server out for fail_timeout (10s by default) after max_fails (1) failures and answers 502 `no live upstreams` meanwhile; it takes servers back on its own, no reload needed"
+        let failTimeout = RouteWording.isCaddy(route.directive)
+            ? "Caddy tries one upstream per request by default (lb_try_duration 0) and marks none down unless fail_duration or health checks are set; once the servers listen, it uses them again, no reload needed"
+            : "nginx keeps a failed server out for fail_timeout (10s by default) after max_fails (1) failures and answers 502 `no live upstreams` meanwhile; it takes servers back on its own, no reload needed"
 
         if allDown {
             let summary: String
