@@ -20,12 +20,15 @@ done
 # A host nginx in front of a published port: the compose file is found next to its config.
 # The host nginx really runs (on 127.0.0.1:18080, as root: this script's own process, stopped by
 # its pid file); the compose stack behind it cannot (no engine).
-for name in port-mismatch port-match; do
+for name in port-mismatch port-match socket-host socket-host-ok; do
     root=/tmp/gwdoctor-compose-$name
     rm -rf "$out/compose-$name"
     nginx -c "$root/nginx/nginx.conf"
     sleep 0.5
     "$gwdoctor" snapshot "$out/compose-$name" --no-probe --nginx-conf "$root/nginx/nginx.conf" || true
-    kill "$(cat "$root/nginx.pid")"
+    pid=$(cat "$root/nginx.pid")
+    kill "$pid"
+    # The next capture binds the same port: wait until this master is gone.
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 done
 python3 "$here/trim_fixtures.py" "$out"

@@ -74,7 +74,7 @@ http {{
         listen 127.0.0.1:18080;
         server_name shop.example.com;
         location / {{
-            proxy_pass http://127.0.0.1:8001;
+            proxy_pass {target};
             proxy_set_header Host $host;
         }}
     }}
@@ -169,6 +169,18 @@ PROJECTS = {
                         healthcheck=["    healthcheck:", "      disable: true"],
                         volumes=("pgdata", "static", "sockets")),
         nginx_conf=NGINX_SOCKET),
+    "socket-host": dict(
+        compose=compose(nginx=False,
+                        web_command="gunicorn shop.wsgi:application --bind unix:/run/gunicorn/gunicorn.sock --workers 3",
+                        web_volumes=["static:/app/staticfiles", "./run:/run/gunicorn"],
+                        healthcheck=["    healthcheck:", "      disable: true"]),
+        host_nginx="http://unix:/run/gunicorn/gunicorn.sock"),
+    "socket-host-ok": dict(
+        compose=compose(nginx=False,
+                        web_command="gunicorn shop.wsgi:application --bind unix:/run/gunicorn/gunicorn.sock --workers 3",
+                        web_volumes=["static:/app/staticfiles", "./run:/run/gunicorn"],
+                        healthcheck=["    healthcheck:", "      disable: true"]),
+        host_nginx="http://unix:/tmp/gwdoctor-compose-socket-host-ok/run/gunicorn.sock"),
     "socket-mount": dict(
         compose=compose(web_command="gunicorn shop.wsgi:application --bind unix:/run/gunicorn/gunicorn.sock --workers 3",
                         web_volumes=["static:/app/staticfiles", "sockets:/run/gunicorn"],
@@ -208,7 +220,9 @@ def main():
             write(f"{root}/nginx/default.conf", spec["nginx_conf"])
         if spec.get("host_nginx"):
             os.makedirs(f"{root}/logs", exist_ok=True)
-            write(f"{root}/nginx/nginx.conf", HOST_NGINX.format(root=root))
+            os.makedirs(f"{root}/run", exist_ok=True)
+            target = spec["host_nginx"] if isinstance(spec["host_nginx"], str) else "http://127.0.0.1:8001"
+            write(f"{root}/nginx/nginx.conf", HOST_NGINX.format(root=root, target=target))
         print(root, "services:", ", ".join(document["services"]))
 
 

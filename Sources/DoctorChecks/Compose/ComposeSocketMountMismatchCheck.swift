@@ -8,6 +8,9 @@ import DoctorFacts
 /// Differs from `socket-missing` (a host path with no socket): each container sees the shared
 /// directory at its own mount point, so both configs can be "right" on their own and still
 /// disagree. Computed from the two services' `volumes:` and the app's `--bind unix:…`; no engine.
+/// Also for a host proxy: a socket the app creates in a bind-mounted directory is on the host
+/// under the mount's source, not at the container path (reported when nothing is at the proxy's
+/// path, instead of a bare `socket-missing`).
 public struct ComposeSocketMountMismatchCheck: Check {
     public init() {}
 
@@ -27,6 +30,8 @@ public struct ComposeSocketMountMismatchCheck: Check {
         proxy's mount of the volume (the path is given), then `docker compose up -d` the proxy.
         """
     public let precedence = 39
+
+    public var explains: Set<String> { ["socket-missing"] }
 
     public func run(_ facts: Facts) -> [Finding] {
         var findings: [Finding] = []
@@ -69,6 +74,52 @@ public struct ComposeSocketMountMismatchCheck: Check {
             findings.append(finding(use, summary: "\(proxy.name) passes to \(proxyPath), but the socket volume \(appMount.source ?? "") is mounted at \(proxyMounts[0].target) there: the socket is \(expected[0]) in \(proxy.name)",
                                     evidence: evidence,
                                     fix: "Change \(use.route.directive) at \(use.route.source) to unix:\(expected[0]) (or mount \(appMount.source ?? "the volume") at \(ComposePathText.directory(of: proxyPath)) in \(proxy.name)), then \(ComposeFacts.composeCommand(use.project, "up -d \(proxy.name)"))"))
+        }
+        return findings + hostProxyFindings(facts)
+    }
+
+    /// A host proxy passing to a socket that a compose service creates in a bind-mounted (or
+    /// named-volume) directory: the host sees it under the mount's source, not at the path the
+    /// container names (`proxy_pass http://unix:/run/gunicorn/gunicorn.sock` while the app's
+    /// `./run:/run/gunicorn` puts it at `/srv/shop/run/gunicorn.sock` on the host).
+    private func hostProxyFindings(_ facts: Facts) -> [Finding] {
+        var findings: [Finding] = []
+        var seen = Set<String>()
+        for route in facts.routes {
+            for case let .unix(proxyPath) in route.target.endpoints where !seen.contains(proxyPath) {
+                // Only while nothing is at the proxy's path: a socket there is served by something else.
+                guard facts.socketFiles[proxyPath] == .missing else { continue }
+                let name = proxyPath.split(separator: "/").last.map(String.init) ?? proxyPath
+                for project in facts.composeProjects {
+                    for app in project.services {
+                        for bind in app.binds {
+                            guard case let .unix(appPath)? = bind.endpoint, appPath.split(separator: "/").last.map(String.init) == name,
+                                  let mount = app.volumes.filter({ $0.relativePath(ofContainerPath: appPath) != nil }).max(by: { $0.target.count < $1.target.count }),
+                                  let relative = mount.relativePath(ofContainerPath: appPath), let source = mount.source else { continue }
+                            let hostPath: String
+                            switch mount.type {
+                            case "bind": hostPath = ComposePathText.join(source, relative)
+                            case "volume": hostPath = ComposePathText.join("/var/lib/docker/volumes/\(project.name)_\(source)/_data", relative)
+                            default: continue
+                            }
+                            guard hostPath != proxyPath, !seen.contains(proxyPath) else { continue }
+                            seen.insert(proxyPath)
+                            var evidence = RouteWording.passEvidence([route])
+                            evidence.append(ComposeFacts.serviceEvidence(app, note: "binds unix:\(appPath) inside its container"))
+                            if let command = ComposeFacts.commandEvidence(app) { evidence.append(command) }
+                            evidence.append(Evidence(kind: .config, text: "\(app.name) mounts \(source) at \(mount.target)", source: mount.location.description))
+                            evidence.append(Evidence(kind: .file, text: "ls: cannot access '\(proxyPath)': No such file or directory", source: "ls -l \(proxyPath)"))
+                            evidence.append(Evidence(kind: .command, text: "where the host sees the socket", source: "ls -l \(hostPath)"))
+                            findings.append(Finding(
+                                check: id, layer: layer, severity: .critical,
+                                summary: "\(route.directive) at \(route.source) passes to \(proxyPath), the path inside \(app.name)'s container; on the host that socket is \(hostPath) (\(mount.type) \(source) mounted at \(mount.target))",
+                                route: route.label, evidence: evidence,
+                                fix: ["Change \(route.directive) at \(route.source) to unix:\(hostPath), then nginx -t && nginx -s reload"
+                                      + (mount.type == "volume" ? " (or bind-mount a host directory instead of the named volume, so the path is yours to choose)" : "")]))
+                        }
+                    }
+                }
+            }
         }
         return findings
     }
