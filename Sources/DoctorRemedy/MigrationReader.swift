@@ -29,41 +29,46 @@ struct MigrationReader: Sendable {
 
     /// Tries each release in order (the target first: it is the code that must run next; then
     /// the current one); the first that reads the table wins.
-    func read(releases: [(id: String, path: String)]) async -> (result: Result<MigrationRecorderOutput, SchemaReadFailure>, source: String?) {
+    /// Also returns the argv that read the table (the reader script shown as `<gwdoctor migration reader>`).
+    func read(releases: [(id: String, path: String)]) async
+        -> (result: Result<MigrationRecorderOutput, SchemaReadFailure>, source: String?, argv: [String]) {
         if host.isSnapshot {
-            return (.failure(SchemaReadFailure("a snapshot cannot run manage.py")), nil)
+            return (.failure(SchemaReadFailure("a snapshot cannot run manage.py")), nil, [])
         }
         var failures: [String] = []
+        var argv: [String] = []
         for release in releases {
-            switch await read(release: release.id, path: release.path) {
+            let (result, used) = await read(release: release.id, path: release.path)
+            if let used { argv = Array(used.dropLast()) + ["<gwdoctor migration reader>"] }
+            switch result {
             case let .success((output, source)):
-                return (.success(output), source)
+                return (.success(output), source, argv)
             case let .failure(failure):
                 failures.append("with release \(release.id): \(failure.reason)")
             }
         }
-        return (.failure(SchemaReadFailure(failures.isEmpty ? "no release to run manage.py from" : failures.joined(separator: "; "))), nil)
+        return (.failure(SchemaReadFailure(failures.isEmpty ? "no release to run manage.py from" : failures.joined(separator: "; "))), nil, argv)
     }
 
-    private func read(release id: String, path: String) async -> Result<(MigrationRecorderOutput, String), SchemaReadFailure> {
+    private func read(release id: String, path: String) async -> (Result<(MigrationRecorderOutput, String), SchemaReadFailure>, [String]?) {
         guard let service = services.first(where: { $0.definition != nil }) ?? services.first else {
-            return .failure(SchemaReadFailure("no service definition gives the interpreter and environment"))
+            return (.failure(SchemaReadFailure("no service definition gives the interpreter and environment")), nil)
         }
         guard let interpreter = interpreter(of: service, release: path) else {
-            return .failure(SchemaReadFailure("no Python interpreter found for \(service.manager) \(service.name) in release \(id)"))
+            return (.failure(SchemaReadFailure("no Python interpreter found for \(service.manager) \(service.name) in release \(id)")), nil)
         }
         guard let manage = managePy(release: path) else {
-            return .failure(SchemaReadFailure("release \(id) has no manage.py"))
+            return (.failure(SchemaReadFailure("release \(id) has no manage.py")), nil)
         }
         let directory = service.definition?.workingDirectory.map { rebase($0.path, to: path) } ?? (manage as NSString).deletingLastPathComponent
         let environment: CommandEnvironment
         switch self.environment(of: service) {
         case let .success(read): environment = read
-        case let .failure(failure): return .failure(failure)
+        case let .failure(failure): return (.failure(failure), nil)
         }
         guard let command = AllowedCommand.djangoAppliedMigrations(interpreter: interpreter, manage: manage, workingDirectory: directory,
                                                                     environment: environment) else {
-            return .failure(SchemaReadFailure("\(interpreter) or \(manage) is not a plain absolute path"))
+            return (.failure(SchemaReadFailure("\(interpreter) or \(manage) is not a plain absolute path")), nil)
         }
         let result = await host.run(command, timeout: Self.timeout, outputLimit: Self.outputLimit)
         let source = "django_migrations through \(manage) shell with release \(id)'s settings (\(service.manager) \(service.name)'s environment: "
@@ -71,9 +76,9 @@ struct MigrationReader: Sendable {
         guard result.succeeded, let output = MigrationRecorderOutput.parse(result.stdout) else {
             let why = result.failure ?? "exit \(result.exitCode.map(String.init) ?? "?")"
             let last = result.stderr.split(separator: "\n").last.map { Redactor.redact(String($0)) } ?? ""
-            return .failure(SchemaReadFailure("\(command.argv.prefix(3).joined(separator: " ")) …: \(why)" + (last.isEmpty ? "" : ": \(last)")))
+            return (.failure(SchemaReadFailure("\(command.argv.prefix(3).joined(separator: " ")) …: \(why)" + (last.isEmpty ? "" : ": \(last)"))), command.argv)
         }
-        return .success((output, source + (output.vendor.map { ", database \($0)" } ?? "")))
+        return (.success((output, source + (output.vendor.map { ", database \($0)" } ?? ""))), command.argv)
     }
 
     /// The service's Python: the `#!` interpreter of its executable, or the executable itself

@@ -92,14 +92,14 @@ public struct RollbackExecutor: Sendable {
             + plan.schema.unknownToTarget.map(\.summary).joined(separator: "; "))
         if !plan.schema.allowsRollback {
             guard forceSchema else {
-                record(entry("schema-guard", target: "release \(target.id)", outcome: .refused, detail: schemaDetail))
+                record(entry("schema-guard", target: "release \(target.id)", argv: plan.schema.command, outcome: .refused, detail: schemaDetail))
                 return RollbackOutcome(result: .refused, entries: log.entries,
                                        message: "Refusing to roll back to release \(target.id): \(schemaDetail). "
                                         + "Nothing was changed. Pass --force-schema to roll back anyway.")
             }
-            record(entry("schema-guard", target: "release \(target.id)", outcome: .succeeded, detail: "overridden by --force-schema: " + schemaDetail))
+            record(entry("schema-guard", target: "release \(target.id)", argv: plan.schema.command, outcome: .succeeded, detail: "overridden by --force-schema: " + schemaDetail))
         } else {
-            record(entry("schema-guard", target: "release \(target.id)", outcome: .succeeded, detail: schemaDetail))
+            record(entry("schema-guard", target: "release \(target.id)", argv: plan.schema.command, outcome: .succeeded, detail: schemaDetail))
         }
         if let failure = log.writeFailure {
             return RollbackOutcome(result: .refused, entries: log.entries, message: "the audit log cannot be written (\(failure)); nothing was changed")

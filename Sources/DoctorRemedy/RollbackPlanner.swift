@@ -169,7 +169,7 @@ public struct RollbackPlanner: Sendable {
         var releases: [(id: String, path: String)] = [(target.id, target.path)]
         if let current = layout.current.release, let currentPath { releases.append((current, currentPath)) }
         let reader = MigrationReader(host: host, layout: layout, services: services)
-        let (applied, source) = await reader.read(releases: releases)
+        let (applied, source, argv) = await reader.read(releases: releases)
         var files: [String: DjangoMigrationFile] = [:]
         if case let .success(output) = applied {
             for path in SchemaGuard.filesToParse(applied: output, target: targetInventory, current: currentInventory).prefix(200) {
@@ -178,6 +178,8 @@ public struct RollbackPlanner: Sendable {
                 }
             }
         }
-        return SchemaGuard.evaluate(applied: applied, target: targetInventory, current: currentInventory, source: source, files: files)
+        var verdict = SchemaGuard.evaluate(applied: applied, target: targetInventory, current: currentInventory, source: source, files: files)
+        verdict.command = argv
+        return verdict
     }
 }

@@ -51,6 +51,9 @@ public struct SchemaVerdict: Hashable, Sendable {
     /// (`manage.py migrate probe zero`, `manage.py migrate shop 0001_initial`): the target's
     /// newest migration of each app, or `zero` when it has none. Empty unless incompatible.
     public var undo: [String]
+    /// The command that read the applied set (its script shown as `<gwdoctor migration reader>`);
+    /// empty when none ran.
+    public var command: [String] = []
 
     public init(decision: Decision, unknownToTarget: [UnknownMigration] = [], reason: String, source: String? = nil,
                 notCompared: [String] = [], undo: [String] = []) {

@@ -204,6 +204,11 @@ extension LabTests {
                 #expect(run.stdout.contains("manage.py migrate probe zero"), "the undo command:\n\(run)")
                 #expect(run.stdout.contains("contenttypes"), "apps from installed packages are listed as not compared:\n\(run)")
                 #expect(steps(lab) == ["schema-guard:refused"], "\(steps(lab))")
+                let guardArgv = lab.auditEntries().first?["argv"] as? [String] ?? []
+                #expect(guardArgv.suffix(3) == ["shell", "-c", "<gwdoctor migration reader>"]
+                        && guardArgv.contains(tree.release("1") + "/manage.py"), "the audit names the reader command: \(guardArgv)")
+                let audit = (try? String(contentsOfFile: lab.rollbackStateDirectory + "/audit.jsonl", encoding: .utf8)) ?? ""
+                #expect(!audit.contains(Lab.djangoSecretKey), "no environment value in the audit log")
 
                 // Nothing changed.
                 #expect(link(tree) == "releases/2")
