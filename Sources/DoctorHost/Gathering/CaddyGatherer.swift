@@ -106,13 +106,6 @@ struct CaddyGatherer: Sendable {
             proxy.configTest = await test
             result.unavailable += await crossCheck(instance.config, adapter: instance.adapter,
                                                    executable: instance.process?.commandLine.executable, config: config)
-            if !config.global.logs.contains(where: { $0.name == nil && $0.output == "file" }) {
-                result.unavailable.append(Unavailable(
-                    what: "caddy error log for \(instance.config)",
-                    reason: "Caddy's default logger writes to \(config.global.logs.first { $0.name == nil }?.output ?? "stderr") "
-                        + "(no global `log { output file … }`): its reverse-proxy errors are in the service manager's log "
-                        + "(journalctl -u caddy), which gwdoctor does not read for Caddy"))
-            }
             result.proxies.append(proxy)
             result.routes += routes
         }

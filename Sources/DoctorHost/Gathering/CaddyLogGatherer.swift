@@ -13,8 +13,9 @@ struct CaddyLogGatherer: Sendable {
     let host: any Host
     var maxBytes = 16 << 20
     var initialBytes = 64 << 10
+    var commandTimeout: Duration = .seconds(10)
 
-    func gather(_ proxies: [ProxyInstance], routes: [Route], since start: Date)
+    func gather(_ proxies: [ProxyInstance], routes: [Route], since start: Date) async
         -> (errors: [ErrorLogWindow], access: [AccessLogWindow], unavailable: [Unavailable]) {
         var errors: [ErrorLogWindow] = []
         var access: [AccessLogWindow] = []
@@ -41,6 +42,25 @@ struct CaddyLogGatherer: Sendable {
                     unavailable.append(Unavailable(what: "caddy log \(log.path)", reason: error.description))
                 }
             }
+            // Without a global `log { output file … }` Caddy logs to stderr: under systemd (Debian's
+            // caddy.service with the packaged Caddyfile) that is the unit's journal.
+            if !reads.contains(where: { $0.isGlobal && $0.log.qualifier == "default" }),
+               let journal = await journalWindow(proxy, since: start) {
+                switch journal {
+                case let .read(read):
+                    reads.append(Read(log: read.log, isGlobal: true, entries: read.entries, firstLineNumber: nil,
+                                      cutShort: read.cutShort, bytes: read.bytes))
+                case let .failed(problem):
+                    unavailable.append(problem)
+                }
+            } else if !proxy.errorLogs.contains(where: { $0.isFile && $0.qualifier == "default" }) {
+                let output = proxy.errorLogs.first { $0.qualifier == "default" }?.path ?? "stderr"
+                unavailable.append(Unavailable(
+                    what: "caddy error log for \(proxy.configPath)",
+                    reason: "Caddy's default logger writes to \(output) (no global `log { output file … }`) and this caddy "
+                        + "runs under no systemd unit whose journal could be read: its reverse-proxy errors are wherever "
+                        + "its manager keeps its stderr"))
+            }
             // The error logger writes to the default log; only when that one is read can a 5xx
             // without an error line be called the app's.
             let errorLoggerRead = reads.contains { $0.isGlobal && $0.log.qualifier == "default" }
@@ -59,6 +79,38 @@ struct CaddyLogGatherer: Sendable {
             }
         }
         return (errors, access, unavailable)
+    }
+
+    enum JournalOutcome {
+        case read(JournalRead)
+        case failed(Unavailable)
+    }
+
+    struct JournalRead {
+        var log: LogFileDirective
+        var entries: [CaddyLogWindow.Entry]
+        var cutShort: Bool
+        var bytes: Int
+    }
+
+    /// The window of the running caddy's systemd unit journal (`journalctl -u UNIT -o json`),
+    /// whose `MESSAGE`s are Caddy's JSON lines; `nil` when it does not run under a systemd unit.
+    func journalWindow(_ proxy: ProxyInstance, since start: Date) async -> JournalOutcome? {
+        guard let pid = proxy.masterPID,
+              let bytes = try? host.readFile("/proc/\(pid)/cgroup", maxBytes: 64 << 10),
+              let unit = SystemdCgroup.serviceUnit(String(decoding: bytes, as: UTF8.self)) else { return nil }
+        let lines = 5000
+        let command = AllowedCommand.journal(unit: unit, sinceEpoch: Int(start.timeIntervalSince1970.rounded(.down)), lines: lines)
+        let output = await host.run(command, timeout: commandTimeout, outputLimit: 16 << 20)
+        let what = "caddy log (journal of \(unit))"
+        if let failure = output.failure { return .failed(Unavailable(what: what, reason: failure)) }
+        guard output.exitCode == 0 else {
+            return .failed(Unavailable(what: what, reason: "journalctl exit status \(output.exitCode.map(String.init) ?? "?"): \(output.stderr.prefix(200))"))
+        }
+        let messages = JournalJSON.parse(output.stdout).compactMap(\.message)
+        let log = LogFileDirective(path: "journalctl -u \(unit)", qualifier: "default")
+        return .read(JournalRead(log: log, entries: CaddyLogWindow.entries(messages.map { Substring($0) }, windowStart: start),
+                                    cutShort: output.truncated || messages.count >= lines, bytes: output.stdout.utf8.count))
     }
 
     static func routeKey(_ route: Route) -> CaddyLogWindow.RouteKey {

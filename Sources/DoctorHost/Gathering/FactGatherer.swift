@@ -109,7 +109,8 @@ public struct FactGatherer: Sendable {
             let access = AccessLogGatherer(host: host).gather(nginxProxies, routes: facts.routes, since: start)
             facts.accessLogs = access.windows
             facts.unavailable += access.unavailable
-            let caddyLogs = CaddyLogGatherer(host: host).gather(facts.proxies, routes: facts.routes, since: start)
+            let caddyLogs = await CaddyLogGatherer(host: host, commandTimeout: options.commandTimeout)
+                .gather(facts.proxies, routes: facts.routes, since: start)
             facts.errorLogs += caddyLogs.errors
             facts.accessLogs += caddyLogs.access
             facts.unavailable += caddyLogs.unavailable

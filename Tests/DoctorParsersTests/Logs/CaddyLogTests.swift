@@ -134,6 +134,30 @@ struct CaddyLogTests {
         #expect(event == nil)
     }
 
+    @Test("Caddy logging to stderr under systemd: its journal's MESSAGEs are the same JSON lines and give the same events")
+    func journalMessages() throws {
+        // systemd cannot run as PID 1 here, so no real caddy.service journal was recorded: the
+        // envelope is a real `journalctl -o json` entry (systemd 252, the systemd-healthy fixture's
+        // gunicorn unit), its MESSAGE swapped for a real Caddy 2.6.2 error line, as journald stores
+        // a service's stderr line.
+        let caddyLine = try #require(try Self.lines("caddy-2.6.2-default.log").first { $0.contains("no such file or directory") })
+        var envelope: [String: Any] = [
+            "_SYSTEMD_UNIT": "caddy.service", "SYSLOG_IDENTIFIER": "caddy", "PRIORITY": "6", "_TRANSPORT": "stdout",
+            "__REALTIME_TIMESTAMP": "1795267939168000", "_PID": "2211", "_COMM": "caddy",
+        ]
+        envelope["MESSAGE"] = String(caddyLine)
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: envelope, options: [.sortedKeys]), as: UTF8.self)
+        let entries = JournalJSON.parse(json + "\n")
+        let message = try #require(entries.first?.message)
+        let window = CaddyLogWindow.errors(CaddyLogWindow.entries([Substring(message)], windowStart: Date(timeIntervalSince1970: 1_700_000_000)),
+                                           path: "journalctl -u caddy.service", windowStart: Date(timeIntervalSince1970: 1_700_000_000),
+                                           firstLineNumber: nil, cutShort: false)
+        #expect(window.events.count == 1)
+        #expect(window.events.first?.kind == .noSuchFile)
+        #expect(window.events.first?.endpoint == .unix(path: "/tmp/caddy-exp/run/missing.sock"))
+        #expect(window.events.first?.source == "journalctl -u caddy.service")
+    }
+
     @Test("Go's error texts for failures the capture did not cover")
     func otherTexts() {
         #expect(CaddyLog.classify("dial tcp 10.0.0.9:8000: i/o timeout").kind == .connectTimeout)
