@@ -15,6 +15,7 @@ public enum RemedyTextRenderer {
         } else {
             let automatic = report.plan.filter(\.automatic).count
             let heading = switch report.mode {
+            case .dryRun where automatic == 0: "Plan (nothing in it is automatic; gwdoctor changes nothing):"
             case .dryRun: "Plan (dry run: nothing is changed; `--apply` carries out the \(automatic) automatic step\(automatic == 1 ? "" : "s")):"
             default: "Plan:"
             }
