@@ -232,6 +232,17 @@ import Testing
         #expect(host.calls.withLock { !$0.contains("list /srv") })
     }
 
+    @Test func explicitFilesOfOneDirectoryAreOneMergedProject() async throws {
+        let host = MemoryHost()
+        host.files["/srv/shop/compose.yaml"] = Self.compose
+        host.files["/srv/shop/compose.prod.yaml"] = "services:\n  web:\n    command: gunicorn app.wsgi -b 0.0.0.0:9000\n"
+        host.files["/srv/other/compose.yaml"] = Self.compose
+        host.answers[Self.psKey] = CommandResult(argv: [], exitCode: 0, stdout: "")
+        let result = await gather(host, composeFiles: ["/srv/shop/compose.yaml", "/srv/shop/compose.prod.yaml", "/srv/other/compose.yaml"])
+        #expect(result.projects.map(\.files) == [["/srv/shop/compose.yaml", "/srv/shop/compose.prod.yaml"], ["/srv/other/compose.yaml"]])
+        #expect(result.projects.first?.service("web")?.binds.compactMap(\.endpoint) == [.tcp(host: "0.0.0.0", port: 9000)])
+    }
+
     @Test func daemonWithoutAnyProjectSaysWhereItLooked() async throws {
         let host = MemoryHost()
         host.files["/srv/static/index.html"] = "hi"

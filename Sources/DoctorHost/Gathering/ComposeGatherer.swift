@@ -58,7 +58,14 @@ struct ComposeGatherer: Sendable {
                 }
                 if !files.isEmpty { add(Candidate(files: files, workingDirectory: absolute, discoveredBy: "--compose-file")) }
             } else {
-                add(Candidate(files: [absolute], workingDirectory: NginxGatherer.directory(of: absolute), discoveredBy: "--compose-file"))
+                let directory = NginxGatherer.directory(of: absolute)
+                // Like `docker compose -f a.yml -f b.yml`: files of one directory are one project, merged in order.
+                if let index = candidates.firstIndex(where: { $0.discoveredBy == "--compose-file" && $0.workingDirectory == directory }),
+                   !candidates[index].files.contains(absolute) {
+                    candidates[index].files.append(absolute)
+                } else {
+                    add(Candidate(files: [absolute], workingDirectory: directory, discoveredBy: "--compose-file"))
+                }
             }
         }
 
