@@ -41,13 +41,16 @@ public struct MigrationRecorderOutput: Hashable, Sendable {
 
     /// The Python the reader runs inside `manage.py shell -c`: it reads the table through the
     /// app's own connection (its settings, its credentials, any backend), prints only labels,
-    /// names and the backend's vendor word, and writes nothing.
+    /// names and the backend's vendor word, and writes nothing. A SQLite file that does not
+    /// exist is not opened (connecting would create it): it has no table.
     public static let readerScript = """
+        import os
         from django.db import connection
         from django.db.migrations.recorder import MigrationRecorder
         r = MigrationRecorder(connection)
         print("\(vendorTag)\\t" + connection.vendor)
-        t = r.has_table()
+        f = str(connection.settings_dict.get("NAME") or "")
+        t = False if connection.vendor == "sqlite" and f and f != ":memory:" and not f.startswith("file:") and not os.path.exists(f) else r.has_table()
         print("\(tableTag)\\t" + ("yes" if t else "no"))
         for a, n in sorted(r.applied_migrations() if t else []):
             print("\(appliedTag)\\t" + a + "\\t" + n)

@@ -116,7 +116,8 @@ struct MigrationFileParserTests {
 }
 
 /// `MigrationRecorderOutput` on what the reader script really printed (Django 5.2.19, SQLite):
-/// a database migrated up to the probe app's 0003, and a fresh one without the table. Both
+/// a database migrated up to the probe app's 0003, and a database path that does not exist
+/// (the script does not open it, so SQLite does not create it). Both
 /// start with Django 5.2's own stdout line (`5 objects imported automatically`).
 @Suite("Migration reader output")
 struct MigrationRecorderOutputTests {
@@ -134,6 +135,12 @@ struct MigrationRecorderOutputTests {
         let output = try #require(MigrationRecorderOutput.parse(try Fixtures.text("django-migrations/reader-output-fresh.txt")))
         #expect(!output.tableExists)
         #expect(output.applied.isEmpty)
+    }
+
+    @Test("the script that produced these outputs is the one gwdoctor runs")
+    func scriptIsTheFixtures() throws {
+        let fixture = try Fixtures.text("django-migrations/reader-script.py")
+        #expect(MigrationRecorderOutput.readerScript == fixture.trimmingCharacters(in: .newlines))
     }
 
     @Test("output cut before the end marker is not 'nothing applied'")
