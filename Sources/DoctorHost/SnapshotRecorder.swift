@@ -95,6 +95,11 @@ public final class SnapshotRecorder: Host, Sendable {
     /// quote stays unclosed) and a trailing `\` continuation, so the line parses alike. A line
     /// without `=` is masked whole (it stays a line without `=`).
     static func maskingValue(_ line: Substring) -> String {
+        // A YAML mapping entry (`  KEY: value` of a compose `environment:`), even when its value holds `=`:
+        // the key and indentation stay, so the copy still parses.
+        if let colon = line.range(of: ": "), !line[..<colon.lowerBound].contains("=") {
+            return String(line[..<colon.upperBound]) + Redactor.mask
+        }
         guard let equals = line.firstIndex(of: "=") else { return Redactor.mask }
         let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
         var masked = Redactor.mask

@@ -243,6 +243,43 @@ import Testing
         #expect(result.projects.first?.service("web")?.binds.compactMap(\.endpoint) == [.tcp(host: "0.0.0.0", port: 9000)])
     }
 
+    @Test func snapshotCopiesMaskEnvironmentValuesAndStillParse() async throws {
+        let directory = try TemporaryDirectory()
+        let compose = try directory.write("compose.yaml", """
+            services:
+              web:
+                image: python:3.12
+                command: gunicorn app.wsgi -b 0.0.0.0:8000
+                environment:
+                  STRIPE_KEY: sk_live_51HvQzGz8AbCdEf
+                  DATABASE_URL: postgres://shop@db/shop?sslmode=require&options=x
+                  QUOTED: "two words"
+                  EMPTY:
+              worker:
+                image: python:3.12
+                environment:
+                  - CELERY_BROKER=redis://:s3cret@redis:6379/0
+                  - PLAIN_FLAG=on
+            """ + "\n")
+        let recorder = SnapshotRecorder(wrapping: LiveHost(), gwdoctorVersion: "test")
+        var options = GatherOptions()
+        options.composeFiles = [compose]
+        let live = await ComposeGatherer(host: recorder, options: options, processes: [], proxies: [], routes: []).gather()
+        let snapshot = directory.file("snap")
+        try recorder.write(to: snapshot)
+        let copy = try String(contentsOfFile: snapshot + "/fs" + compose, encoding: .utf8)
+        for secret in ["sk_live_51HvQzGz8AbCdEf", "sslmode=require", "two words", "s3cret", "PLAIN_FLAG=on"] {
+            #expect(!copy.contains(secret), "\(secret) kept in the snapshot copy")
+        }
+        #expect(copy.contains("STRIPE_KEY: [REDACTED]") && copy.contains("- PLAIN_FLAG=[REDACTED]"))
+        // The masked copy parses to the same services and keys on replay.
+        let replayed = await ComposeGatherer(host: try SnapshotHost(directory: snapshot), options: options,
+                                             processes: [], proxies: [], routes: []).gather()
+        #expect(replayed.projects.first?.services == live.projects.first?.services)
+        #expect(replayed.projects.first?.service("web")?.environmentKeys == ["STRIPE_KEY", "DATABASE_URL", "QUOTED", "EMPTY"])
+        #expect(replayed.projects.first?.diagnostics.isEmpty == true)
+    }
+
     @Test func daemonWithoutAnyProjectSaysWhereItLooked() async throws {
         let host = MemoryHost()
         host.files["/srv/static/index.html"] = "hi"

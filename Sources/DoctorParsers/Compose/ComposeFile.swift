@@ -26,8 +26,8 @@ public struct ComposeFile: Hashable, Sendable {
     /// `include:` entries (other compose files, as written), which are not followed.
     public var includes: [String]
     public var diagnostics: [ConfigDiagnostic]
-    /// 1-based lines holding an `environment:` list entry with a value (`- KEY=value`), for a
-    /// snapshot recording to mask (`Host.maskValues`); mapping entries are left to `Redactor`.
+    /// 1-based lines holding an `environment:` entry with a value (`- KEY=value`, `KEY: value`),
+    /// for a snapshot recording to mask (`Host.maskValues`); block scalars are left to `Redactor`.
     public var environmentValueLines: Set<Int> = []
 
     public init(path: String, name: String? = nil, services: [ComposeService] = [], networks: [String] = [],
@@ -351,7 +351,16 @@ struct ServiceReader {
 
     /// Keys only: `KEY=value`, `KEY`, or a mapping's keys. Values are never read.
     mutating func environmentKeys(_ node: Node) -> [String] {
-        if node.mapping != nil { return ComposeYAMLNode.entries(node).map(\.key) }
+        if node.mapping != nil {
+            let entries = ComposeYAMLNode.entries(node)
+            // `KEY: value` on one line; block scalars (`KEY: |`) and empty values are left to Redactor.
+            for entry in entries {
+                guard let scalar = entry.value.scalar, !scalar.string.isEmpty, scalar.style != .literal, scalar.style != .folded,
+                      ComposeYAMLNode.line(entry.value) == ComposeYAMLNode.line(entry.keyNode) else { continue }
+                environmentValueLines.insert(ComposeYAMLNode.line(entry.keyNode))
+            }
+            return entries.map(\.key)
+        }
         for item in node.sequence.map({ Array($0) }) ?? [] {
             if let text = ComposeYAMLNode.string(item), text.contains("="), !text.contains("\n") {
                 environmentValueLines.insert(ComposeYAMLNode.line(item))

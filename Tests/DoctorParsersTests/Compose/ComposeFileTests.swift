@@ -56,7 +56,7 @@ struct ComposeFileTests {
         #expect(!"\(file)".contains("fixture-password"))
         #expect(text.contains("fixture-password"))
         // The list entries with values are offered for masking in a snapshot.
-        #expect(file.environmentValueLines == [7, 8])
+        #expect(file.environmentValueLines == [7, 8, 15, 16, 17])
     }
 
     @Test func loopbackBindAndRenamedService() throws {
