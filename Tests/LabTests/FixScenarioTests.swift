@@ -89,7 +89,7 @@ extension LabTests {
 
         // MARK: 1. Gunicorn stopped
 
-        @Test("gunicorn stopped: fix is a dry run by default, refuses --apply without a terminal, and --apply --yes restarts only gunicorn")
+        @Test("gunicorn stopped: fix is a dry run by default, refuses --apply without a terminal, asks on one (no answer is no), and --apply --yes restarts only gunicorn")
         func gunicornStopped() async throws {
             try await withScenarioLab("fix-stopped") { lab in
                 let bind = Bind.tcp(8000)
@@ -119,6 +119,15 @@ extension LabTests {
                 let refused = try await fix(lab, ["--apply"])
                 #expect(refused.exitCode == 64, "\(refused)")
                 #expect(refused.stderr.contains("no terminal") && refused.stderr.contains("--yes"), "\(refused)")
+                #expect(try await lab.programStatus(app)?.state == "STOPPED")
+                #expect(!lab.exists(auditPath(lab)))
+
+                // On a terminal (script(1) gives it one) gwdoctor asks; no answer (EOF on stdin) is a no.
+                let command = [try Lab.doctorExecutable(), "fix", "--nginx-conf", lab.nginxConfigPath,
+                               "--state-dir", stateDirectory(lab), "--apply"].joined(separator: " ")
+                let asked = try await lab.runInNamespace(["script", "-qec", command, "/dev/null"], timeout: .seconds(120))
+                #expect(asked.stdout.contains("Carry out the 1 automatic step above on this machine? [y/N]"), "\(asked)")
+                #expect(asked.stdout.contains("Nothing was changed."), "\(asked)")
                 #expect(try await lab.programStatus(app)?.state == "STOPPED")
                 #expect(!lab.exists(auditPath(lab)))
 
