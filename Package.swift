@@ -31,10 +31,17 @@ let package = Package(
         .target(name: "DoctorChecks", dependencies: ["DoctorFacts"]),
         .target(name: "DoctorReport", dependencies: ["DoctorFacts"]),
         .target(name: "DoctorRemedy", dependencies: ["DoctorFacts", "DoctorHost"]),
+        .target(
+            name: "DoctorWatch",
+            dependencies: [
+                "DoctorFacts", "DoctorHost", "DoctorChecks", "DoctorReport", "DoctorRemedy",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "gwdoctor",
             dependencies: [
-                "DoctorFacts", "DoctorParsers", "DoctorHost", "DoctorChecks", "DoctorReport", "DoctorRemedy",
+                "DoctorFacts", "DoctorParsers", "DoctorHost", "DoctorChecks", "DoctorReport", "DoctorRemedy", "DoctorWatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -55,6 +62,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DoctorReportTests", dependencies: ["DoctorReport", "DoctorFacts"]),
         .testTarget(name: "DoctorRemedyTests", dependencies: ["DoctorRemedy", "DoctorFacts", "DoctorHost"]),
+        .testTarget(name: "DoctorWatchTests", dependencies: ["DoctorWatch", "DoctorFacts", "DoctorHost", "DoctorLab"]),
         .testTarget(name: "LabTests", dependencies: ["DoctorLab", "DoctorHost", "DoctorFacts", "DoctorChecks"]),
     ],
     swiftLanguageModes: [.v6]
