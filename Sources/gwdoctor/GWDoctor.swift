@@ -20,7 +20,7 @@ struct GWDoctor: AsyncParsableCommand {
             1 warning, 2 critical, 3 unknown (could not decide).
             """,
         version: version,
-        subcommands: [DiagnoseCommand.self, RoutesCommand.self, SnapshotCommand.self, ChecksCommand.self, FixCommand.self, RollbackCommand.self, WatchCommand.self],
+        subcommands: [DiagnoseCommand.self, RoutesCommand.self, SnapshotCommand.self, ChecksCommand.self, FixCommand.self, RollbackCommand.self, WatchCommand.self, GateCommand.self],
         defaultSubcommand: DiagnoseCommand.self
     )
 

@@ -4,7 +4,9 @@ import DoctorFacts
 /// log says why (missing env var, empty SECRET_KEY, bad settings module, import error,
 /// missing package, wrong WSGI attribute, port in use, database down, migrations missing,
 /// uWSGI "no app loaded"). It explains why nothing listens, so it becomes the verdict over
-/// `target-not-listening` and the socket checks for the same route.
+/// `target-not-listening` and the socket checks for the same route — and over
+/// `target-mismatch` there: with the route's own app server dead, any other app server on
+/// the machine (another site on :8001) looks like "the one meant", which it is not.
 public struct AppStartupCrashCheck: Check {
     public init() {}
 
@@ -23,7 +25,7 @@ public struct AppStartupCrashCheck: Check {
         service (supervisorctl restart NAME, systemctl restart UNIT) and probe it directly before the proxy.
         """
     public let precedence = 5
-    public var explains: Set<String> { ServiceFindings.explainedChecks }
+    public var explains: Set<String> { ServiceFindings.explainedChecks.union(["target-mismatch"]) }
 
     public func run(_ facts: Facts) -> [Finding] {
         facts.services.compactMap { service in

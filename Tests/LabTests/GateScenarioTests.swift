@@ -1,0 +1,163 @@
+import DoctorLab
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `gwdoctor gate` as a deploy script runs it (no terminal, no `--yes`): a Capistrano-style tree
+/// (release 1 live, release 2 uploaded), Gunicorn from `current` under a real supervisord, a
+/// second supervised program that has nothing to do with the tree, nginx in front, the SQLite
+/// database migrated by release 1. Each test asserts the end state through real HTTP requests
+/// through nginx, the link on disk, /proc/PID/cwd, the audit log and the bad mark, and that
+/// nothing else was touched (nginx's master pid, the other program's pid, release 1's files).
+extension LabTests {
+    @Suite("Gate scenarios")
+    struct GateScenario {
+        private let app = "app"
+        private let other = "other"
+        private let bind = Bind.tcp(8000)
+
+        private func startStack(_ lab: Lab, _ tree: LabReleaseTree) async throws -> NginxSite {
+            try await lab.migrate(tree, release: "1")
+            // startsecs=5: a release that crashes on boot ends FATAL instead of being restarted forever.
+            let program = lab.releaseGunicornProgram(tree, name: app, bind: bind, startsecs: 5)
+            let bystander = lab.gunicornProgram(name: other, bind: .tcp(8001), workers: 1)
+            try await lab.startSupervisord(programs: [program, bystander])
+            for name in [app, other] {
+                let status = try await lab.waitForProgramState(name, states: ["RUNNING"], timeout: .seconds(60))
+                #expect(status.state == "RUNNING", "\(status)\n\(lab.tail(lab.programStderrLog(name)))")
+            }
+            try await lab.waitUntilHealthy(bind)
+            let site = NginxSite(upstream: bind)
+            try lab.writeNginxConfig(site)
+            try await lab.startNginx()
+            try await expectTraffic(lab, site, 200)
+            return site
+        }
+
+        private func expectTraffic(_ lab: Lab, _ site: NginxSite, _ status: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            for result in try await lab.generateTraffic(site.listen, path: "/health/", count: 3) {
+                #expect(result.status == status, "through nginx: expected \(status), got \(result)\n\(lab.logs())", sourceLocation: sourceLocation)
+            }
+        }
+
+        private func link(_ tree: LabReleaseTree) -> String? {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: tree.currentLink)
+        }
+
+        private func cwd(_ pid: pid_t?) -> String? {
+            pid.flatMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\($0)/cwd") }
+        }
+
+        private func nginxMasterPID(_ lab: Lab) -> String? {
+            (try? String(contentsOfFile: lab.nginxPIDFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        private func markFile(_ tree: LabReleaseTree, _ id: String) -> [String: Any]? {
+            guard let data = FileManager.default.contents(atPath: tree.release(id) + "/.gwdoctor-bad") else { return nil }
+            return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        }
+
+        private func steps(_ lab: Lab) -> [String] {
+            lab.auditEntries().map { "\($0["step"] as? String ?? "?"):\($0["outcome"] as? String ?? "?")" }
+        }
+
+        @Test("gate with a good release 2: current → release 2, 3 consecutive 2xx directly and through nginx, exit 0, nothing else touched")
+        func goodRelease() async throws {
+            try await withScenarioLab("gate-good") { lab in
+                let tree = try lab.makeReleaseTree([LabRelease(id: "1"), LabRelease(id: "2")], current: "1")
+                let site = try await startStack(lab, tree)
+                let nginxBefore = nginxMasterPID(lab)
+                let otherBefore = try await lab.programPID(other)
+                let release1Before = lab.treeSignature(tree.release("1"))
+
+                // The dry run plans and changes nothing.
+                let dry = try await lab.gate(release: tree.release("2"), ["--dry-run"])
+                #expect(dry.exitCode == 0, "\(dry)")
+                #expect(link(tree) == "releases/1")
+                #expect(lab.auditEntries().isEmpty)
+
+                let run = try await lab.gate(release: tree.release("2"), ["--timeout", "30s", "--format", "json"])
+                #expect(run.exitCode == 0, "\(run)\n\(lab.logs())")
+                let json = try run.json()
+                #expect(json["result"] as? String == "deployed", "\(run)")
+                #expect((json["health"] as? String)?.hasPrefix("3 of 3 consecutive") == true, "\(run)")
+                let last = json["last_round"] as? [[String: Any]] ?? []
+                #expect(!last.isEmpty && last.allSatisfy { $0["healthy"] as? Bool == true }, "\(last)")
+                #expect(last.first.flatMap { $0["via_proxy"] as? String }?.hasSuffix("/health/ → 200") == true, "\(last)")
+                #expect(json["diagnosis"] == nil)
+
+                #expect(link(tree) == "releases/2", "current: \(link(tree) ?? "nil")")
+                let status = try await lab.waitForProgramState(app, states: ["RUNNING"])
+                #expect(status.state == "RUNNING")
+                #expect(cwd(try await lab.programPID(app)) == tree.release("2"), "gunicorn runs from release 2")
+                try await expectTraffic(lab, site, 200)
+                #expect(steps(lab) == ["plan:succeeded", "switch-release:succeeded", "restart-service:succeeded", "verify:succeeded"],
+                        "\(steps(lab))")
+                #expect(lab.auditEntries().allSatisfy { $0["command"] as? String == "gate" })
+                #expect(markFile(tree, "1") == nil && markFile(tree, "2") == nil, "no release is marked bad")
+
+                #expect(nginxMasterPID(lab) == nginxBefore, "nginx was not restarted or reloaded")
+                #expect(try await lab.programPID(other) == otherBefore, "the other program was not restarted")
+                #expect(lab.treeSignature(tree.release("1")) == release1Before)
+
+                // Gating the release that is already current refuses and changes nothing.
+                let again = try await lab.gate(release: tree.release("2"))
+                #expect(again.exitCode == 1, "\(again)")
+                #expect(again.stdout.contains("already current"), "\(again)")
+                // So does a directory that is not a release of the root.
+                let stray = try await lab.gate(release: lab.directory)
+                #expect(stray.exitCode == 1 && stray.stdout.contains("is not ROOT/releases/ID"), "\(stray)")
+                #expect(link(tree) == "releases/2")
+            }
+        }
+
+        @Test("gate with release 2 that crashes on boot (KeyError on a missing env var): back to release 1, 200 through nginx, release 2 marked bad, exit 2, app-startup-crash (missing-env-var)")
+        func crashingRelease() async throws {
+            try await withScenarioLab("gate-crash") { lab in
+                let tree = try lab.makeReleaseTree([LabRelease(id: "1"), LabRelease(id: "2")], current: "1")
+                try lab.requireEnvironmentVariable(tree, release: "2")
+                let site = try await startStack(lab, tree)
+                let nginxBefore = nginxMasterPID(lab)
+                let otherBefore = try await lab.programPID(other)
+                let release1Before = lab.treeSignature(tree.release("1"))
+                let appliedBefore = try await lab.appliedMigrations()
+
+                let run = try await lab.gate(release: tree.release("2"), ["--timeout", "10s", "--format", "json"])
+                #expect(run.exitCode == 2, "\(run)\n\(lab.logs())")
+                let json = try run.json()
+                #expect(json["result"] as? String == "rolled-back", "\(run)")
+                let diagnosis = json["diagnosis"] as? [String: Any] ?? [:]
+                #expect(diagnosis["check"] as? String == "app-startup-crash", "\(run)")
+                #expect(diagnosis["cause"] as? String == "missing-env-var", "\(run)")
+                #expect(diagnosis["status"] as? String == "critical", "\(run)")
+                #expect((diagnosis["summary"] as? String)?.contains(Lab.gateMissingVariable) == true, "the summary names the variable:\n\(run)")
+                #expect((json["message"] as? String)?.contains("app-startup-crash (missing-env-var)") == true, "\(run)")
+
+                #expect(link(tree) == "releases/1", "switched back: \(link(tree) ?? "nil")")
+                let status = try await lab.waitForProgramState(app, states: ["RUNNING"], timeout: .seconds(60))
+                #expect(status.state == "RUNNING")
+                #expect(cwd(try await lab.programPID(app)) == tree.release("1"))
+                try await expectTraffic(lab, site, 200)
+
+                let mark = try #require(markFile(tree, "2"), "release 2 carries .gwdoctor-bad")
+                #expect((mark["by"] as? String) == "gwdoctor gate", "\(mark)")
+                #expect((mark["reason"] as? String)?.contains("app-startup-crash (missing-env-var)") == true, "\(mark)")
+                #expect(markFile(tree, "1") == nil)
+                let recorded = steps(lab)
+                #expect(recorded.first == "plan:succeeded" && recorded.contains("switch-release:succeeded")
+                        && recorded.contains("verify:failed") && recorded.contains("diagnose:succeeded")
+                        && recorded.contains("schema-guard:succeeded") && recorded.contains("switch-back:succeeded")
+                        && recorded.suffix(2) == ["verify:succeeded", "mark-release-bad:succeeded"], "\(recorded)")
+
+                #expect(nginxMasterPID(lab) == nginxBefore)
+                #expect(try await lab.programPID(other) == otherBefore)
+                #expect(lab.treeSignature(tree.release("1")) == release1Before)
+                #expect(try await lab.appliedMigrations() == appliedBefore)
+                #expect(!run.stdout.contains(Lab.djangoSecretKey))
+            }
+        }
+    }
+}
