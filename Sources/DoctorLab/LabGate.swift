@@ -7,10 +7,12 @@ extension Lab {
     /// The variable release `id`'s settings require after `requireEnvironmentVariable`.
     public static let gateMissingVariable = "GWDOCTOR_LAB_GATE_SETTING"
 
-    /// Makes release `id`'s settings read `os.environ[GWDOCTOR_LAB_GATE_SETTING]` at import:
-    /// `KeyError` at boot under a supervisord whose `environment=` does not set it.
-    public func requireEnvironmentVariable(_ tree: LabReleaseTree, release id: String) throws {
-        let settings = tree.release(id) + "/labsite/settings.py"
+    /// Makes release `id`'s `file` (its settings by default) read
+    /// `os.environ[GWDOCTOR_LAB_GATE_SETTING]` at import: `KeyError` at boot under a supervisord
+    /// whose `environment=` does not set it. In `labsite/wsgi.py` only the app server trips on
+    /// it; `manage.py migrate` still runs (a deploy that migrates, then fails to boot).
+    public func requireEnvironmentVariable(_ tree: LabReleaseTree, release id: String, in file: String = "labsite/settings.py") throws {
+        let settings = tree.release(id) + "/" + file
         guard let handle = FileHandle(forWritingAtPath: settings) else { throw LabError.io("cannot open \(settings)") }
         defer { try? handle.close() }
         try handle.seekToEnd()

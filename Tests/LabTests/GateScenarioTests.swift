@@ -159,5 +159,42 @@ extension LabTests {
                 #expect(!run.stdout.contains(Lab.djangoSecretKey))
             }
         }
+
+        @Test("release 2 migrates (deploy ran manage.py migrate) and then crashes on boot: gate does not switch back, exit 4, names the migrations and the cause")
+        func schemaBlocksSwitchBack() async throws {
+            try await withScenarioLab("gate-schema") { lab in
+                let tree = try lab.makeReleaseTree([LabRelease(id: "1"), LabRelease(id: "2")], current: "1")
+                try lab.addProbeMigrations(tree, release: "2")
+                try lab.requireEnvironmentVariable(tree, release: "2", in: "labsite/wsgi.py")
+                let site = try await startStack(lab, tree)
+                try await lab.migrate(tree, release: "2")
+                let appliedBefore = try await lab.appliedMigrations()
+                for migration in Lab.overlayMigrations {
+                    #expect(appliedBefore.contains(migration), "release 2's migrate applied \(migration): \(appliedBefore)")
+                }
+                let nginxBefore = nginxMasterPID(lab)
+                let otherBefore = try await lab.programPID(other)
+                let release1Before = lab.treeSignature(tree.release("1"))
+
+                let run = try await lab.gate(release: tree.release("2"), ["--timeout", "8s"])
+                #expect(run.exitCode == 4, "\(run)\n\(lab.logs())")
+                #expect(run.stdout.contains("Why release 2 failed: critical: app-startup-crash (missing-env-var)"), "\(run)")
+                #expect(run.stdout.contains("Schema guard: incompatible"), "\(run)")
+                #expect(run.stdout.contains("probe.0003_backfill_status (irreversible: RunPython without reverse_code at line 18)"), "\(run)")
+                #expect(run.stdout.contains("Release 2 is left in place"), "\(run)")
+                #expect(run.stdout.contains("manage.py migrate probe zero"), "the undo command:\n\(run)")
+
+                #expect(link(tree) == "releases/2", "not switched back: \(link(tree) ?? "nil")")
+                #expect(steps(lab) == ["plan:succeeded", "switch-release:succeeded", "restart-service:failed", "verify:failed",
+                                       "diagnose:succeeded", "schema-guard:refused"], "\(steps(lab))")
+                #expect(markFile(tree, "1") == nil && markFile(tree, "2") == nil, "nothing is marked: a person decides")
+                try await expectTraffic(lab, site, 502)
+
+                #expect(nginxMasterPID(lab) == nginxBefore)
+                #expect(try await lab.programPID(other) == otherBefore)
+                #expect(try await lab.appliedMigrations() == appliedBefore, "the gate never migrates")
+                #expect(lab.treeSignature(tree.release("1")) == release1Before)
+            }
+        }
     }
 }
