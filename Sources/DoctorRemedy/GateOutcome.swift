@@ -32,6 +32,8 @@ public struct GateDiagnosis: Codable, Hashable, Sendable {
 /// How a gate run ended, and its exit code.
 public struct GateOutcome: Sendable {
     public enum Result: String, Codable, Sendable {
+        /// `--dry-run`: the plan can be carried out; nothing was changed: exit 0.
+        case dryRun = "dry-run"
         /// The new release is current and answered `successes` rounds in a row: exit 0.
         case deployed
         /// Refused before anything changed (not a release of a known root, already current,
@@ -79,7 +81,7 @@ public struct GateOutcome: Sendable {
     /// back; 5 failed part-way. (3 stays "could not decide", as for every gwdoctor command.)
     public var exitCode: Int32 {
         switch result {
-        case .deployed: 0
+        case .deployed, .dryRun: 0
         case .refused: 1
         case .rolledBack: 2
         case .schemaBlocked: 4

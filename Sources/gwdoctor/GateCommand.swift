@@ -93,9 +93,9 @@ struct GateCommand: AsyncParsableCommand {
         if format != .json { Terminal.write(plan.render(timeout: duration)) }
         if dryRun {
             if format == .json {
-                let outcome = GateOutcome(result: plan.refusal == nil ? .deployed : .refused, release: plan.newRelease, previous: plan.oldRelease,
+                let outcome = GateOutcome(result: plan.refusal == nil ? .dryRun : .refused, release: plan.newRelease, previous: plan.oldRelease,
                                           entries: [], message: plan.refusal.map { "Cannot gate: \($0)" } ?? "Dry run: nothing was changed.")
-                Terminal.write(outcome.json(auditLog: "").replacingOccurrences(of: "\"result\":\"deployed\"", with: "\"result\":\"dry-run\"") + "\n")
+                Terminal.write(outcome.json(auditLog: "") + "\n")
             } else {
                 Terminal.write("\nDry run: nothing was changed.\n")
             }

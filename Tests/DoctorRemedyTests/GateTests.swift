@@ -187,10 +187,10 @@ struct GateTests {
 
     @Test("exit codes: 0 deployed, 1 refused, 2 rolled back, 4 schema-blocked, 5 failed; JSON names result and diagnosis")
     func exitCodes() throws {
-        let codes = [GateOutcome.Result.deployed, .refused, .rolledBack, .schemaBlocked, .failed].map {
+        let codes = [GateOutcome.Result.deployed, .dryRun, .refused, .rolledBack, .schemaBlocked, .failed].map {
             GateOutcome(result: $0, entries: [], message: "").exitCode
         }
-        #expect(codes == [0, 1, 2, 4, 5])
+        #expect(codes == [0, 0, 1, 2, 4, 5])
         let diagnosis = GateDiagnosis(status: "critical", layer: "startup", check: "app-startup-crash", cause: "missing-env-var",
                                       summary: "supervisor program app exits on boot: KeyError 'API_TOKEN'", others: ["crash-loop (missing-env-var)"])
         #expect(diagnosis.line == "critical: app-startup-crash (missing-env-var) — supervisor program app exits on boot: KeyError 'API_TOKEN'")

@@ -74,8 +74,9 @@ extension LabTests {
                 let release1Before = lab.treeSignature(tree.release("1"))
 
                 // The dry run plans and changes nothing.
-                let dry = try await lab.gate(release: tree.release("2"), ["--dry-run"])
+                let dry = try await lab.gate(release: tree.release("2"), ["--dry-run", "--format", "json"])
                 #expect(dry.exitCode == 0, "\(dry)")
+                #expect(try dry.json()["result"] as? String == "dry-run", "\(dry)")
                 #expect(link(tree) == "releases/1")
                 #expect(lab.auditEntries().isEmpty)
 
