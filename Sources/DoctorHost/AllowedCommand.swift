@@ -155,6 +155,17 @@ public struct AllowedCommand: Hashable, Sendable {
         return AllowedCommand(program: .supervisorctl, executable: nil, arguments: ["-c", config, verb.rawValue, program])
     }
 
+    /// `caddy reload --config F --adapter A --address ADDRESS`: the running Caddy whose admin
+    /// endpoint is ADDRESS loads the file (it rolls back itself when the new config fails to
+    /// load), or `nil` when a path or the address is not plain. Only `CaddyReloadAccess`
+    /// builds it, after tying the address to the Caddy pid being reloaded.
+    public static func caddyReload(executable: String?, config: String, adapter: String, address: String) -> AllowedCommand? {
+        guard isAbsolutePath(config), executable.map(isAbsolutePath) ?? true, !adapter.hasPrefix("-"), !address.hasPrefix("-"),
+              !address.isEmpty, !address.contains(where: \.isWhitespace) else { return nil }
+        return AllowedCommand(program: .caddy, executable: executable,
+                              arguments: ["reload", "--config", config, "--adapter", adapter, "--address", address])
+    }
+
     /// Whether running this command changes the machine (starts or restarts a service).
     /// `LiveHost.run` refuses these; only `HostActions.perform` runs them.
     public var changesHost: Bool {
@@ -163,7 +174,9 @@ public struct AllowedCommand: Hashable, Sendable {
             arguments.contains { ServiceVerb(rawValue: $0) != nil || ["stop", "reload", "kill", "update", "reread"].contains($0) }
         case .nginx:
             arguments.contains("-s")
-        case .caddy, .docker, .journalctl, .dmesg, .python:
+        case .caddy:
+            arguments.first == "reload" || arguments.first == "stop"
+        case .docker, .journalctl, .dmesg, .python:
             false
         }
     }

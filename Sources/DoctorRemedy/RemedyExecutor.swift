@@ -221,6 +221,9 @@ public struct RemedyExecutor: Sendable {
             var result = StepResult(index: index, kind: step.kind, summary: step.summary, outcome: .refused)
             let target = "\(reload.proxy.rawValue) pid \(reload.masterPID)"
             let processes = (try? host.processes()) ?? []
+            if reload.proxy == .caddy {
+                return await validateThenReloadCaddy(reload, processes: processes, result: result)
+            }
             guard let master = processes.first(where: { $0.pid == reload.masterPID }),
                   master.cmdline.first?.hasPrefix("nginx: master process") == true else {
                 result.detail = "nginx master \(reload.masterPID) no longer runs; nothing reloaded"
@@ -256,6 +259,68 @@ public struct RemedyExecutor: Sendable {
             result.outcome = verification.passed ? .succeeded : .failed
             result.detail = verification.passed ? "reloaded; every route answers" : "reloaded, but routes still fail"
             record(step: "reload-proxy", target: target, argv: ["kill", "-HUP", String(reload.masterPID)],
+                   verified: verification.passed ? "passed" : "failed", verification: verification.evidence,
+                   outcome: result.outcome == .succeeded ? .succeeded : .failed, detail: result.detail)
+            return result
+        }
+
+        /// Caddy: the same process must still run, `caddy validate` must pass, and then the
+        /// reload goes through the admin endpoint that this pid holds; with `admin off` (or an
+        /// endpoint gwdoctor cannot tie to the pid) nothing is reloaded and the step is refused
+        /// with what a person has to do (a restart of Caddy, which gwdoctor never does itself).
+        mutating func validateThenReloadCaddy(_ reload: ProxyReload, processes: [ProcessRecord], result base: StepResult) async -> StepResult {
+            var result = base
+            let target = "caddy pid \(reload.masterPID)"
+            guard let running = processes.first(where: { $0.pid == reload.masterPID }), running.cmdline == reload.masterCommandLine else {
+                result.detail = "caddy \(reload.masterPID) no longer runs (or runs another command line); nothing reloaded"
+                record(step: "reload-proxy", target: target, argv: [], outcome: .refused, detail: result.detail)
+                return result
+            }
+            let test = await host.run(reload.configTest, timeout: .seconds(30), outputLimit: 64 * 1024)
+            result.ran.append(test.commandLine)
+            let output = (test.stderr + test.stdout).trimmingCharacters(in: .whitespacesAndNewlines)
+            // Caddy's own verdict is its `Error:` line (it names Caddyfile:LINE); the JSON log lines around it are noise here.
+            let errors = output.split(separator: "\n").filter { $0.hasPrefix("Error: ") }.joined(separator: "\n")
+            guard test.succeeded else {
+                let why = test.failure ?? "exit status \(test.exitCode.map(String.init) ?? "?")"
+                let shown = errors.isEmpty ? output : errors
+                result.detail = "config test failed (\(why)); caddy NOT reloaded (the running Caddy keeps its config):\n\(shown)"
+                record(step: "config-test", target: target, argv: test.argv, exitStatus: test.exitCode, outcome: .refused,
+                       detail: "\(why): \(shown)")
+                return result
+            }
+            record(step: "config-test", target: target, argv: test.argv, exitStatus: test.exitCode, outcome: .succeeded,
+                   detail: "passed")
+            guard auditFailure == nil else { return result }
+            let access = CaddyReloadAccess.decide(host: host, config: reload.configPath, adapter: reload.adapter ?? "caddyfile",
+                                                  executable: reload.caddyExecutable, pid: reload.masterPID)
+            guard case let .adminAPI(address, command) = access else {
+                let why: String
+                if case let .none(reason) = access { why = reason } else { why = "no admin endpoint" }
+                result.detail = "caddy validate passed, but caddy pid \(reload.masterPID) was NOT reloaded: \(why). "
+                    + "A restart of Caddy applies the file, but it drops every connection in flight and leaves the site down "
+                    + "if the new config cannot start, so gwdoctor leaves it to you: restart the service that runs Caddy "
+                    + "(e.g. `systemctl restart caddy`), or enable its admin endpoint and run "
+                    + "`caddy reload --config \(reload.configPath) --adapter \(reload.adapter ?? "caddyfile")`."
+                record(step: "reload-proxy", target: target, argv: [], outcome: .refused, detail: result.detail)
+                return result
+            }
+            let reloaded = await host.perform(command, timeout: .seconds(60), outputLimit: 64 * 1024)
+            result.ran.append(reloaded.commandLine)
+            guard reloaded.succeeded else {
+                let why = reloaded.failure ?? "exit status \(reloaded.exitCode.map(String.init) ?? "?")"
+                let said = (reloaded.stderr + reloaded.stdout).split(separator: "\n").filter { $0.hasPrefix("Error: ") }.joined(separator: "\n")
+                result.outcome = .failed
+                result.detail = "caddy reload through \(address) failed (\(why)); Caddy keeps its running config\(said.isEmpty ? "" : ":\n\(said)")"
+                record(step: "reload-proxy", target: target, argv: reloaded.argv, exitStatus: reloaded.exitCode, verified: "skipped",
+                       outcome: .failed, detail: result.detail)
+                return result
+            }
+            let verification = await executor.verifier.verify(routes: [])
+            result.verification = verification.evidence
+            result.outcome = verification.passed ? .succeeded : .failed
+            result.detail = verification.passed ? "reloaded through \(address); every route answers" : "reloaded through \(address), but routes still fail"
+            record(step: "reload-proxy", target: target, argv: reloaded.argv, exitStatus: reloaded.exitCode,
                    verified: verification.passed ? "passed" : "failed", verification: verification.evidence,
                    outcome: result.outcome == .succeeded ? .succeeded : .failed, detail: result.detail)
             return result

@@ -1,4 +1,5 @@
 import DoctorFacts
+import DoctorHost
 
 /// Turns a diagnosis into a `RemedyPlan`. Pure: it reads the facts and the ranked findings
 /// and never touches the host, so every rule here is tested on built facts.
@@ -10,8 +11,10 @@ import DoctorFacts
 ///   service whose command is the proxy itself is never picked.
 /// - A unix socket of such a service that exists as a socket file with no listener is stale:
 ///   the step removes it (guards re-checked at run time) and starts the service.
-/// - A running nginx whose config test failed gets a validate-then-reload step, last: the
-///   executor runs the test again right before, and a failing test stops the plan.
+/// - A running nginx or Caddy whose config test failed gets a validate-then-reload step, last:
+///   the executor runs the test again right before (`nginx -t`, `caddy validate`), and a
+///   failing test stops the plan. A Caddy is reloaded only through its own admin endpoint;
+///   with `admin off` the step stops at "restart Caddy yourself" (`CaddyReloadAccess`).
 /// - Everything else a finding proposes (edit a config line, add an env var, change a
 ///   group) becomes a `manual` step with the finding's exact fix lines, never applied.
 public enum RemedyPlanner {
@@ -64,13 +67,16 @@ public enum RemedyPlanner {
         }
 
         var reloads: [RemedyStep] = []
-        for proxy in facts.proxies where proxy.kind == .nginx {
+        for proxy in facts.proxies where proxy.kind == .nginx || proxy.kind == .caddy {
             guard let master = proxy.masterPID, let test = proxy.configTest, test.passed == false else { continue }
+            // A Caddy started without a command line gwdoctor can read (`caddy start`'s parent, the API) is not reloaded.
+            let caddy = proxy.kind == .caddy ? CaddyReloadAccess.running(proxy.masterCmdline) : nil
+            if proxy.kind == .caddy, caddy == nil { continue }
             let first = test.messages.first { ["emerg", "alert", "crit"].contains($0.level) } ?? test.messages.first
             let said = first.map { "[\($0.level)] \($0.text)" + ($0.location.map { " at \($0)" } ?? "") } ?? "failed"
             reloads.append(.validateThenReload(ProxyReload(proxy: proxy.kind, configPath: proxy.configPath, prefix: proxy.prefix,
                                                            masterPID: master, masterCommandLine: proxy.masterCmdline,
-                                                           lastTest: said)))
+                                                           lastTest: said, adapter: caddy?.adapter)))
         }
 
         var manual: [RemedyStep] = []

@@ -16,7 +16,9 @@ public enum RemedyStep: Hashable, Sendable {
     /// (listener table read again), and the service is still down.
     case removeStaleSocket(path: String, service: ServiceRef, routes: [String])
     /// Run the proxy's config test as the running master would read it; reload the master
-    /// (SIGHUP to its pid) only if it passes. A failing test stops the plan and shows its error.
+    /// (nginx: SIGHUP to its pid; Caddy: `caddy reload` through its own admin endpoint, and
+    /// with `admin off` no automatic reload at all) only if it passes. A failing test stops
+    /// the plan and shows its error.
     case validateThenReload(ProxyReload)
 }
 
@@ -30,20 +32,41 @@ public struct ProxyReload: Hashable, Codable, Sendable {
     public var masterCommandLine: [String]
     /// What the diagnosis's own test said (`nil` when it did not run), to show in the plan.
     public var lastTest: String?
+    /// Caddy's `--adapter` (`caddyfile`); `nil` for nginx.
+    public var adapter: String?
 
     public init(proxy: ProxyKind, configPath: String, prefix: String?, masterPID: Int, masterCommandLine: [String],
-                lastTest: String? = nil) {
+                lastTest: String? = nil, adapter: String? = nil) {
         self.proxy = proxy
         self.configPath = configPath
         self.prefix = prefix
         self.masterPID = masterPID
         self.masterCommandLine = masterCommandLine
         self.lastTest = lastTest
+        self.adapter = adapter
     }
 
-    /// The test run right before the reload (`nginx -t -q -p … -c …`).
+    /// The test run right before the reload (`nginx -t -q -p … -c …`, `caddy validate --config F --adapter A`).
     public var configTest: AllowedCommand {
-        AllowedCommand.nginxConfigTest(masterCommandLine: masterCommandLine, config: configPath, prefix: prefix)
+        if proxy == .caddy {
+            return AllowedCommand.caddyValidate(executable: caddyExecutable, config: configPath, adapter: adapter ?? "caddyfile")
+        }
+        return AllowedCommand.nginxConfigTest(masterCommandLine: masterCommandLine, config: configPath, prefix: prefix)
+    }
+
+    /// The running Caddy's binary when its command line names it by absolute path.
+    public var caddyExecutable: String? {
+        CaddyReloadAccess.running(masterCommandLine)?.executable
+    }
+
+    /// How the reload is written for a person: `kill -HUP PID` for nginx; for Caddy the
+    /// `caddy reload` gwdoctor runs only when the admin endpoint is tied to this pid.
+    public var reloadCommandLine: String {
+        if proxy == .caddy {
+            return "\(caddyExecutable ?? "caddy") reload --config \(configPath) --adapter \(adapter ?? "caddyfile") --address ADMIN "
+                + "(only when pid \(masterPID) holds that admin endpoint; with `admin off` a restart of Caddy is left to you)"
+        }
+        return "kill -HUP \(masterPID)"
     }
 }
 
@@ -88,7 +111,7 @@ extension RemedyStep {
         case let .removeStaleSocket(path, service, _):
             ["rm \(path)", service.commandLine(.start)]
         case let .validateThenReload(reload):
-            [reload.configTest.argv.joined(separator: " "), "kill -HUP \(reload.masterPID)"]
+            [reload.configTest.argv.joined(separator: " "), reload.reloadCommandLine]
         }
     }
 
