@@ -56,10 +56,24 @@ public enum VerdictRanker {
     }
 
     private static func healthy(_ facts: Facts, findings: [Finding]) -> Diagnosis {
+        // A proxy that runs in a container is read from the config its compose service mounts:
+        // the static checks covered it, so a clean result is an answer, not "nothing to diagnose".
+        let containerProxies = facts.composeProjects.flatMap(\.proxyConfigs)
+        if facts.proxies.isEmpty, !containerProxies.isEmpty {
+            let projects = facts.composeProjects.filter { !$0.proxyConfigs.isEmpty }.map(\.name)
+            let routes = containerProxies.reduce(0) { $0 + $1.routes.count }
+            var summary = "No problem found in compose project(s) \(projects.joined(separator: ", ")): "
+                + "\(containerProxies.count) proxy config(s) mounted into containers, \(routes) route(s) checked against the compose file"
+            if facts.composeProjects.contains(where: { $0.containers == nil }) {
+                summary += "; no Docker engine answered, so container state, health and logs were not seen and this answer covers the files only"
+            }
+            return Diagnosis(status: .ok, verdict: Verdict(layer: .none, check: nil, summary: summary), findings: findings)
+        }
         guard !facts.proxies.isEmpty else {
             let reasons = facts.unavailable.map { "\($0.what): \($0.reason)" }
             let summary = facts.unavailable.isEmpty
-                ? "No reverse proxy found to diagnose (no nginx master process and no nginx.conf); pass --nginx-conf PATH"
+                ? "No reverse proxy found to diagnose (no nginx or caddy process, no /etc/nginx/nginx.conf, no proxying /etc/caddy/Caddyfile); "
+                    + "pass --nginx-conf PATH, --caddyfile PATH or --compose-file PATH"
                 : "No reverse proxy could be read: " + reasons.joined(separator: "; ")
             return Diagnosis(status: .unknown,
                              verdict: Verdict(layer: .none, check: nil, summary: summary,

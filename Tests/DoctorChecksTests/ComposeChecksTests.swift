@@ -36,6 +36,10 @@ import Testing
         #expect(proxy.containerPath == "/etc/nginx/conf.d/default.conf")
         #expect(proxy.routes.flatMap(\.target.endpoints).contains(.tcp(host: "web", port: 8000)))
         #expect(CheckCatalog.runAll(facts).filter { $0.check.hasPrefix("compose-") }.isEmpty)
+        // The only proxy runs in a container: a clean result is `ok`, saying what it could not see.
+        let diagnosis = VerdictRanker.diagnose(facts)
+        #expect(diagnosis.status == .ok, "\(diagnosis.verdict.summary)")
+        #expect(diagnosis.verdict.summary.contains("shop") && diagnosis.verdict.summary.contains("no Docker engine answered"))
     }
 
     @Test func composeFileFoundNextToTheHostNginxConfig() async throws {
