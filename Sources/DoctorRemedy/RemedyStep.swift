@@ -63,8 +63,7 @@ public struct ProxyReload: Hashable, Codable, Sendable {
     /// `caddy reload` gwdoctor runs only when the admin endpoint is tied to this pid.
     public var reloadCommandLine: String {
         if proxy == .caddy {
-            return "\(caddyExecutable ?? "caddy") reload --config \(configPath) --adapter \(adapter ?? "caddyfile") --address ADMIN "
-                + "(only when pid \(masterPID) holds that admin endpoint; with `admin off` a restart of Caddy is left to you)"
+            return "\(caddyExecutable ?? "caddy") reload --config \(configPath) --adapter \(adapter ?? "caddyfile") --address <its admin address>"
         }
         return "kill -HUP \(masterPID)"
     }
@@ -96,6 +95,8 @@ extension RemedyStep {
             "restart \(service) (\(reason))"
         case let .removeStaleSocket(path, service, _):
             "remove the stale socket \(path), then start \(service)"
+        case let .validateThenReload(reload) where reload.proxy == .caddy:
+            "test caddy config \(reload.configPath) with `caddy validate` as caddy pid \(reload.masterPID) would load it; reload only if it passes"
         case let .validateThenReload(reload):
             "test \(reload.proxy.rawValue) config \(reload.configPath) as master \(reload.masterPID) reads it; reload only if it passes"
         }
@@ -127,6 +128,13 @@ extension RemedyStep {
             return ["\(path) must still be a socket", "no process may listen on it (listener table read again just before)",
              "\(service) must be down", "restart budget applies to the start",
              "then: probe the route directly, then through the proxy; stop if it still fails"]
+        case let .validateThenReload(reload) where reload.proxy == .caddy:
+            var guards = ["caddy pid \(reload.masterPID) must still run the same command line",
+                          "`caddy validate` must pass, else the plan stops and shows its error (nothing is reloaded)",
+                          "the reload goes only to an admin endpoint that pid \(reload.masterPID) holds; with `admin off` nothing is reloaded "
+                              + "and the restart of Caddy is left to you (gwdoctor never restarts the proxy)"]
+            if let lastTest = reload.lastTest { guards.append("the diagnosis's test said: \(lastTest)") }
+            return guards
         case let .validateThenReload(reload):
             var guards = ["master \(reload.masterPID) must still run", "the config test must pass, else the plan stops and shows its error"]
             if let lastTest = reload.lastTest { guards.append("the diagnosis's test said: \(lastTest)") }

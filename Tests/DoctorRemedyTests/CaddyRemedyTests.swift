@@ -68,7 +68,8 @@ struct CaddyRemedyTests {
         // What a person reads: never `kill -HUP` (Caddy ignores it), and the restart is theirs.
         let commands = plan.steps.last?.commands ?? []
         #expect(!commands.joined().contains("kill"), "\(commands)")
-        #expect(commands.last?.contains("admin off") == true, "\(commands)")
+        #expect(commands.last == "/usr/bin/caddy reload --config \(caddyfile) --adapter caddyfile --address <its admin address>", "\(commands)")
+        #expect(plan.steps.last?.guards.contains { $0.contains("admin off") && $0.contains("never restarts the proxy") } == true)
     }
 
     @Test("a caddy config test that passed, or could not judge, plans no reload")
