@@ -60,6 +60,16 @@ public enum CaddyReloadAccess: Hashable, Sendable {
         return .adminAPI(address: address, command: command)
     }
 
+    /// The first log file the Caddyfile names that does not exist, else `nil`. `caddy validate`
+    /// provisions the config, which opens (and creates) every log file, as gwdoctor's user: a
+    /// log created by root would then keep Caddy (user `caddy`) from starting, so neither the
+    /// gatherer nor the fix runs it while one is missing.
+    public static func missingLogFile(host: any Host, config: String) -> String? {
+        let parsed = CaddyfileParser.parse(path: config, reader: host)
+        let files = (parsed.global.logs + parsed.sites.flatMap(\.logs)).compactMap { $0.output == "file" ? $0.path : nil }
+        return files.first { (try? host.status($0, followLinks: true)) == nil }
+    }
+
     /// The binary (argv[0] when absolute) and adapter of a running `caddy run` command line,
     /// or `nil` when it is not one.
     public static func running(_ commandLine: [String]) -> (executable: String?, adapter: String)? {

@@ -276,6 +276,14 @@ public struct RemedyExecutor: Sendable {
                 record(step: "reload-proxy", target: target, argv: [], outcome: .refused, detail: result.detail)
                 return result
             }
+            if (reload.adapter ?? "caddyfile") == "caddyfile",
+               let missing = CaddyReloadAccess.missingLogFile(host: host, config: reload.configPath) {
+                result.detail = "caddy validate not run: it would create the missing log file \(missing) as gwdoctor's user "
+                    + "(and Caddy's own user could then not open it); caddy NOT reloaded. Create it as Caddy's user, or run "
+                    + "`\(reload.configTest.argv.joined(separator: " "))` as that user, then run fix again."
+                record(step: "config-test", target: target, argv: reload.configTest.argv, outcome: .refused, detail: result.detail)
+                return result
+            }
             let test = await host.run(reload.configTest, timeout: .seconds(30), outputLimit: 64 * 1024)
             result.ran.append(test.commandLine)
             let output = (test.stderr + test.stdout).trimmingCharacters(in: .whitespacesAndNewlines)

@@ -134,6 +134,20 @@ struct CaddyRemedyTests {
         return fd
     }
 
+    @Test("a log file the Caddyfile names that is missing is found (caddy validate would create it as root)")
+    func missingLogFile() throws {
+        let directory = try Build.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/Caddyfile"
+        let log = directory + "/caddy/access.log"
+        try "{\n\tadmin off\n}\n\nhttp://app.test:8080 {\n\tlog {\n\t\toutput file \(log)\n\t}\n\treverse_proxy 127.0.0.1:8000\n}\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(CaddyReloadAccess.missingLogFile(host: LiveHost(), config: path) == log)
+        try FileManager.default.createDirectory(atPath: directory + "/caddy", withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: log, contents: Data()))
+        #expect(CaddyReloadAccess.missingLogFile(host: LiveHost(), config: path) == nil)
+    }
+
     @Test("admin off: no automatic reload, and the reason names the Caddyfile line")
     func adminOff() throws {
         let (directory, path) = try writeCaddyfile("admin off")
