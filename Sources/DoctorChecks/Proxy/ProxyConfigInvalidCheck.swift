@@ -52,7 +52,7 @@ public struct ProxyConfigInvalidCheck: Check {
             var fix: [String] = []
             if let location = first?.location { fix.append("Fix \(location) (\(first?.text ?? "see the test output"))") }
             fix.append("Re-run the test until it passes: \(test.command.commandLine)")
-            fix.append(running ? "Then reload: systemctl reload caddy (never before the test passes)" : "Then start Caddy: systemctl start caddy")
+            fix.append(running ? "Then reload: systemctl reload caddy (never before the test passes; with `admin off` in the Caddyfile a reload cannot reach Caddy and only systemctl restart caddy applies it)" : "Then start Caddy: systemctl start caddy")
             return Finding(check: id, layer: layer, severity: running ? .warning : .critical, summary: summary,
                            evidence: evidence, fix: fix)
         }

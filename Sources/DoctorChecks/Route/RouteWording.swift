@@ -88,7 +88,7 @@ enum RouteWording {
 
     /// What to run after editing the pass directive, in the proxy's own terms.
     static func testAndReload(directive: String) -> String {
-        isCaddy(directive) ? "caddy validate --config <its Caddyfile> and reload Caddy (systemctl reload caddy)" : "nginx -t and reload"
+        isCaddy(directive) ? "caddy validate --config <its Caddyfile> and reload Caddy (systemctl reload caddy; with `admin off`, systemctl restart caddy)" : "nginx -t and reload"
     }
 
     /// `Caddy` when every route is Caddy's, else `nginx`: the proxy a log-based summary speaks of.
