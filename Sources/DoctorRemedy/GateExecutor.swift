@@ -41,25 +41,12 @@ public struct GateExecutor: Sendable {
         self.diagnose = diagnose
     }
 
-    private final class Log: @unchecked Sendable {
-        let audit: AuditLog
-        var entries: [AuditEntry] = []
-        var writeFailure: String?
-        init(audit: AuditLog) { self.audit = audit }
-        func record(_ entry: AuditEntry) {
-            entries.append(entry)
-            do { try audit.append(entry) } catch { writeFailure = writeFailure ?? error.description }
-        }
-    }
-
-    private func entry(_ step: String, target: String? = nil, argv: [String] = [], exitStatus: Int32? = nil, verified: String? = nil,
-                       verification: String? = nil, outcome: AuditEntry.Outcome, detail: String? = nil) -> AuditEntry {
-        AuditEntry(run: run, command: "gate", step: step, target: target, argv: argv, exitStatus: exitStatus,
-                   verified: verified, verification: verification, outcome: outcome, detail: detail)
-    }
+    /// The switch, restart and bad-mark steps it shares with `RollbackExecutor`, audited as `"command":"gate"`.
+    private var steps: ReleaseSwitchSteps { ReleaseSwitchSteps(host: host, command: "gate", run: run) }
 
     public func apply(_ plan: GatePlan) async -> GateOutcome {
-        let log = Log(audit: audit)
+        let steps = self.steps
+        let log = ReleaseSwitchSteps.Log(audit: audit)
         let forward = plan.forward
         do {
             try audit.directory.prepare()
@@ -68,31 +55,31 @@ public struct GateExecutor: Sendable {
         }
         guard plan.refusal == nil, let new = plan.newRelease, let newLink = forward.newLinkTarget, let previousLink = forward.previousLinkTarget else {
             let reason = plan.refusal ?? "no release to switch to"
-            log.record(entry("plan", target: plan.releaseDirectory, outcome: .refused, detail: reason))
+            log.record(steps.entry("plan", target: plan.releaseDirectory, outcome: .refused, detail: reason))
             return GateOutcome(result: .refused, release: plan.newRelease, previous: plan.oldRelease, entries: log.entries,
                                message: "Cannot gate \(plan.releaseDirectory): \(reason). Nothing was changed.")
         }
         let old = plan.oldRelease
-        log.record(entry("plan", target: "release \(new)", outcome: .succeeded,
-                         detail: "\(forward.link): \(previousLink) → \(newLink); healthy when \(plan.successes) consecutive rounds answer 2xx at "
-                            + "\(plan.path) within \(timeout.components.seconds)s"))
+        log.record(steps.entry("plan", target: "release \(new)", outcome: .succeeded,
+                               detail: "\(forward.link): \(previousLink) → \(newLink); healthy when \(plan.successes) consecutive rounds answer 2xx at "
+                                  + "\(plan.path) within \(timeout.components.seconds)s"))
         if let failure = log.writeFailure {
             return GateOutcome(result: .refused, release: new, previous: old, entries: log.entries,
                                message: "the audit log cannot be written (\(failure)); nothing was changed")
         }
 
         // 1. Switch, 2. restart, 3. wait for N consecutive 2xx rounds.
-        guard switchLink(forward.link, to: newLink, step: "switch-release", log: log) else {
+        guard steps.switchLink(forward.link, to: newLink, step: "switch-release", log: log) else {
             return GateOutcome(result: .failed, release: new, previous: old, entries: log.entries,
                                message: "\(forward.link) could not be switched to \(newLink); nothing else was changed")
         }
         let switchedAt = Date()
-        await restart(forward.services, states: nil, log: log)
+        await steps.restart(forward.services, states: nil, log: log)
         let (counter, last) = await waitHealthy(plan)
         let evidence = counter.summary + ": " + last.map(\.evidence).joined(separator: " | ")
-        log.record(entry("verify", target: "release \(new)", verified: counter.satisfied ? "passed" : "failed", verification: evidence,
-                         outcome: counter.satisfied ? .succeeded : .failed,
-                         detail: counter.satisfied ? nil : "not healthy within \(timeout.components.seconds)s"))
+        log.record(steps.entry("verify", target: "release \(new)", verified: counter.satisfied ? "passed" : "failed", verification: evidence,
+                               outcome: counter.satisfied ? .succeeded : .failed,
+                               detail: counter.satisfied ? nil : "not healthy within \(timeout.components.seconds)s"))
         if counter.satisfied {
             return GateOutcome(result: .deployed, release: new, previous: old, health: counter.summary, lastRound: last, entries: log.entries,
                                message: "Release \(new) is live: \(forward.link) → \(newLink); \(evidence)")
@@ -103,7 +90,7 @@ public struct GateExecutor: Sendable {
         diagnosisOptions.sinceSeconds = max(5, Int(Date().timeIntervalSince(switchedAt).rounded(.up)) + 2)
         let facts = await FactGatherer(host: host, options: diagnosisOptions).gather()
         let diagnosis = diagnose(facts)
-        log.record(entry("diagnose", target: "release \(new)", outcome: .succeeded, detail: diagnosis.line))
+        log.record(steps.entry("diagnose", target: "release \(new)", outcome: .succeeded, detail: diagnosis.line))
         let failedWhy = "Release \(new) did not become healthy within \(timeout.components.seconds)s (\(counter.summary)). Diagnosis: \(diagnosis.line)."
 
         // May the old release run on the database as it is now?
@@ -114,31 +101,31 @@ public struct GateExecutor: Sendable {
         let back = await RollbackPlanner(host: host, facts: facts).plan(requested: old, rootDirectory: forward.root)
         switch GateFallback.decide(schema: back.schema, planRefusal: back.refusal) {
         case let .blocked(reason):
-            log.record(entry("schema-guard", target: "release \(old)", argv: back.schema.command, outcome: .refused, detail: reason))
+            log.record(steps.entry("schema-guard", target: "release \(old)", argv: back.schema.command, outcome: .refused, detail: reason))
             return GateOutcome(result: .schemaBlocked, release: new, previous: old, health: counter.summary, lastRound: last,
                                diagnosis: diagnosis, schema: back.schema, entries: log.entries,
                                message: failedWhy + " Not switching back to release \(old): \(reason). Release \(new) is left in place; "
                                 + "a person must decide (undo the migrations with release \(new), then `gwdoctor rollback`)."
                                 + (back.schema.undo.isEmpty ? "" : " Undo: " + back.schema.undo.joined(separator: "; ")))
         case .switchBack:
-            log.record(entry("schema-guard", target: "release \(old)", argv: back.schema.command, outcome: .succeeded, detail: back.schema.reason))
+            log.record(steps.entry("schema-guard", target: "release \(old)", argv: back.schema.command, outcome: .succeeded, detail: back.schema.reason))
         }
 
         // Switch back to exactly what the link was, restart, verify the old release.
-        guard switchLink(forward.link, to: previousLink, step: "switch-back", log: log) else {
+        guard steps.switchLink(forward.link, to: previousLink, step: "switch-back", log: log) else {
             return GateOutcome(result: .failed, release: new, previous: old, health: counter.summary, lastRound: last, diagnosis: diagnosis,
                                schema: back.schema, entries: log.entries,
                                message: failedWhy + " \(forward.link) could not be switched back: it still points at release \(new). A person must look now.")
         }
-        await restart(forward.services, states: facts.services, log: log)
+        await steps.restart(forward.services, states: facts.services, log: log)
         let verifier = HealthVerifier(host: host, options: options, timeout: verifyTimeout)
         let again = await verifier.verify(routes: forward.routes)
-        log.record(entry("verify", target: "release \(old)", verified: again.passed ? "passed" : "failed", verification: again.evidence,
-                         outcome: again.passed ? .succeeded : .failed))
+        log.record(steps.entry("verify", target: "release \(old)", verified: again.passed ? "passed" : "failed", verification: again.evidence,
+                               outcome: again.passed ? .succeeded : .failed))
         // The release is to blame only when the app itself did not answer (a proxy-only failure says nothing about it).
         let appFailed = last.contains { !$0.directHealthy }
         if appFailed {
-            mark(root: forward.root, release: new, reason: "did not become healthy within \(timeout.components.seconds)s after gwdoctor gate "
+            steps.mark(root: forward.root, release: new, reason: "did not become healthy within \(timeout.components.seconds)s after gwdoctor gate "
                 + "switched to it (run \(run)); diagnosis: \(diagnosis.line)", log: log)
         }
         return GateOutcome(result: again.passed ? .rolledBack : .failed, release: new, previous: old, health: counter.summary, lastRound: last,
@@ -191,44 +178,5 @@ public struct GateExecutor: Sendable {
             rounds.append(GateProbePlanner.judge(probe, direct: direct, viaProxy: via))
         }
         return rounds
-    }
-
-    private func switchLink(_ link: String, to linkTarget: String, step: String, log: Log) -> Bool {
-        let argv = ["ln", "-s", linkTarget, ".current.gwdoctor-tmp", "&&", "mv", "-T", ".current.gwdoctor-tmp", link]
-        do {
-            try host.switchLink(link, to: linkTarget)
-            log.record(entry(step, target: link, argv: argv, outcome: .succeeded, detail: "\(link) → \(linkTarget)"))
-            return true
-        } catch {
-            log.record(entry(step, target: link, argv: argv, outcome: .failed, detail: error.description))
-            return false
-        }
-    }
-
-    /// Restarts (or starts, when down) each service; `states`: fresher facts than the plan's.
-    private func restart(_ services: [RollbackService], states: [ManagedService]?, log: Log) async {
-        for service in services {
-            let state = states.map { list in list.first { $0.manager == service.manager && $0.name == service.name }?.state } ?? service.state
-            guard let command = service.command(forState: state) else { continue }
-            let result = await host.perform(command, timeout: RollbackExecutor.restartTimeout, outputLimit: 64 * 1024)
-            let detail = result.failure ?? [result.stdout, result.stderr].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-                .filter { !$0.isEmpty }.joined(separator: " | ")
-            log.record(entry("restart-service", target: service.key, argv: command.argv, exitStatus: result.exitCode,
-                             outcome: result.succeeded ? .succeeded : .failed, detail: detail.isEmpty ? nil : String(detail.prefix(500))))
-        }
-    }
-
-    private func mark(root: String, release id: String, reason: String, log: Log) {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        let mark = ReleaseBadMark(markedAt: formatter.string(from: Date()), reason: reason, by: "gwdoctor gate")
-        let directory = root + "/releases/" + id
-        let argv = ["printf", "%s\\n", "{…}", ">", directory + "/" + ReleaseBadMark.fileName]
-        do {
-            try host.writeBadMark(mark, inRelease: directory)
-            log.record(entry("mark-release-bad", target: "release \(id)", argv: argv, outcome: .succeeded, detail: reason))
-        } catch {
-            log.record(entry("mark-release-bad", target: "release \(id)", argv: argv, outcome: .failed, detail: error.description))
-        }
     }
 }

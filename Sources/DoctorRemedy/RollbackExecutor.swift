@@ -56,28 +56,12 @@ public struct RollbackExecutor: Sendable {
 
     public static func newRunID() -> String { String(UUID().uuidString.prefix(8)).lowercased() }
 
-    /// This run's entries, each appended to the audit log as it is recorded.
-    private final class Log: @unchecked Sendable {
-        let audit: AuditLog
-        var entries: [AuditEntry] = []
-        var writeFailure: String?
-
-        init(audit: AuditLog) { self.audit = audit }
-
-        func record(_ entry: AuditEntry) {
-            entries.append(entry)
-            do { try audit.append(entry) } catch { writeFailure = writeFailure ?? error.description }
-        }
-    }
-
-    private func entry(_ step: String, target: String? = nil, argv: [String] = [], exitStatus: Int32? = nil, verified: String? = nil,
-                       verification: String? = nil, outcome: AuditEntry.Outcome, detail: String? = nil) -> AuditEntry {
-        AuditEntry(run: run, command: "rollback", step: step, target: target, argv: argv, exitStatus: exitStatus,
-                   verified: verified, verification: verification, outcome: outcome, detail: detail)
-    }
+    /// The switch, restart and bad-mark steps it shares with `GateExecutor`, audited as `"command":"rollback"`.
+    private var steps: ReleaseSwitchSteps { ReleaseSwitchSteps(host: host, command: "rollback", run: run) }
 
     public func apply(_ plan: RollbackPlan, forceSchema: Bool) async -> RollbackOutcome {
-        let log = Log(audit: audit)
+        let steps = self.steps
+        let log = ReleaseSwitchSteps.Log(audit: audit)
         let record = log.record
         do {
             try audit.directory.prepare()
@@ -85,39 +69,39 @@ public struct RollbackExecutor: Sendable {
             return RollbackOutcome(result: .refused, entries: [], message: "the audit log cannot be written (\(error)); nothing was changed")
         }
         guard plan.refusal == nil, let target = plan.target, let newLink = plan.newLinkTarget else {
-            record(entry("plan", target: plan.root, outcome: .refused, detail: plan.refusal ?? "no target release"))
+            record(steps.entry("plan", target: plan.root, outcome: .refused, detail: plan.refusal ?? "no target release"))
             return RollbackOutcome(result: .refused, entries: log.entries, message: "Cannot roll back: \(plan.refusal ?? "no target release")")
         }
         let schemaDetail = plan.schema.reason + (plan.schema.unknownToTarget.isEmpty ? "" : ": "
             + plan.schema.unknownToTarget.map(\.summary).joined(separator: "; "))
         if !plan.schema.allowsRollback {
             guard forceSchema else {
-                record(entry("schema-guard", target: "release \(target.id)", argv: plan.schema.command, outcome: .refused, detail: schemaDetail))
+                record(steps.entry("schema-guard", target: "release \(target.id)", argv: plan.schema.command, outcome: .refused, detail: schemaDetail))
                 return RollbackOutcome(result: .refused, entries: log.entries,
                                        message: "Refusing to roll back to release \(target.id): \(schemaDetail). "
                                         + "Nothing was changed. Pass --force-schema to roll back anyway.")
             }
-            record(entry("schema-guard", target: "release \(target.id)", argv: plan.schema.command, outcome: .succeeded, detail: "overridden by --force-schema: " + schemaDetail))
+            record(steps.entry("schema-guard", target: "release \(target.id)", argv: plan.schema.command, outcome: .succeeded, detail: "overridden by --force-schema: " + schemaDetail))
         } else {
-            record(entry("schema-guard", target: "release \(target.id)", argv: plan.schema.command, outcome: .succeeded, detail: schemaDetail))
+            record(steps.entry("schema-guard", target: "release \(target.id)", argv: plan.schema.command, outcome: .succeeded, detail: schemaDetail))
         }
         if let failure = log.writeFailure {
             return RollbackOutcome(result: .refused, entries: log.entries, message: "the audit log cannot be written (\(failure)); nothing was changed")
         }
 
         // 1. Switch.
-        guard switchLink(plan, to: newLink, step: "switch-release", log: log) else {
+        guard steps.switchLink(plan.link, to: newLink, step: "switch-release", log: log) else {
             return RollbackOutcome(result: .failed, entries: log.entries,
                                    message: "\(plan.link) could not be switched to \(newLink); nothing else was changed")
         }
         // 2. Restart, 3. verify.
-        await restart(plan, states: nil, log: log)
+        await steps.restart(plan.services, states: nil, log: log)
         let verification = await verifier.verify(routes: plan.routes)
-        record(entry("verify", target: "release \(target.id)", verified: verification.passed ? "passed" : "failed",
-                     verification: verification.evidence, outcome: verification.passed ? .succeeded : .failed))
+        record(steps.entry("verify", target: "release \(target.id)", verified: verification.passed ? "passed" : "failed",
+                           verification: verification.evidence, outcome: verification.passed ? .succeeded : .failed))
         if verification.passed {
             if let from = plan.from, from != target.id {
-                mark(plan, release: from, reason: "abandoned: gwdoctor rollback to release \(target.id) (run \(run))", log: log)
+                steps.mark(root: plan.root, release: from, reason: "abandoned: gwdoctor rollback to release \(target.id) (run \(run))", log: log)
             }
             return RollbackOutcome(result: .rolledBack, entries: log.entries,
                                    message: "Rolled back \(plan.link) to release \(target.id); "
@@ -126,65 +110,24 @@ public struct RollbackExecutor: Sendable {
 
         // Failure: switch back, restart, verify the old release again.
         guard let previous = plan.previousLinkTarget,
-              switchLink(plan, to: previous, step: "switch-back", log: log) else {
+              steps.switchLink(plan.link, to: previous, step: "switch-back", log: log) else {
             return RollbackOutcome(result: .failed, entries: log.entries,
                                    message: "Release \(target.id) did not answer (\(verification.evidence)) and \(plan.link) could not be "
                                     + "switched back: it still points at release \(target.id). A person must look now.")
         }
-        await restart(plan, states: verification.facts.services, log: log)
+        await steps.restart(plan.services, states: verification.facts.services, log: log)
         let again = await verifier.verify(routes: plan.routes)
-        record(entry("verify", target: plan.from.map { "release \($0)" } ?? previous, verified: again.passed ? "passed" : "failed",
-                     verification: again.evidence, outcome: again.passed ? .succeeded : .failed))
+        record(steps.entry("verify", target: plan.from.map { "release \($0)" } ?? previous, verified: again.passed ? "passed" : "failed",
+                           verification: again.evidence, outcome: again.passed ? .succeeded : .failed))
         // Only when the app itself did not answer is the target to blame.
         let appFailed = verification.routes.contains { !$0.directAnswers }
         if appFailed {
-            mark(plan, release: target.id, reason: "did not answer after gwdoctor rollback switched to it (run \(run)): "
+            steps.mark(root: plan.root, release: target.id, reason: "did not answer after gwdoctor rollback switched to it (run \(run)): "
                 + verification.evidence, log: log)
         }
         return RollbackOutcome(result: .switchedBack, entries: log.entries,
                                message: "Release \(target.id) did not answer after the switch (\(verification.evidence)); switched "
                                 + "\(plan.link) back to \(previous) and restarted: " + (again.passed ? "it answers again. " : "it still does not answer. ")
                                 + (appFailed ? "Release \(target.id) is marked bad." : "The app answered directly, so the release is not marked bad."))
-    }
-
-    private func switchLink(_ plan: RollbackPlan, to linkTarget: String, step: String, log: Log) -> Bool {
-        let temporary = ".current.gwdoctor-tmp"
-        let argv = ["ln", "-s", linkTarget, temporary, "&&", "mv", "-T", temporary, plan.link]
-        do {
-            try host.switchLink(plan.link, to: linkTarget)
-            log.record(entry(step, target: plan.link, argv: argv, outcome: .succeeded, detail: "\(plan.link) → \(linkTarget)"))
-            return true
-        } catch {
-            log.record(entry(step, target: plan.link, argv: argv, outcome: .failed, detail: error.description))
-            return false
-        }
-    }
-
-    /// Restarts (or starts, when down) each service; `states`: fresher facts than the plan's.
-    private func restart(_ plan: RollbackPlan, states: [ManagedService]?, log: Log) async {
-        for service in plan.services {
-            let state = states.map { services in services.first { $0.manager == service.manager && $0.name == service.name }?.state }
-                ?? service.state
-            guard let command = service.command(forState: state) else { continue }
-            let result = await host.perform(command, timeout: Self.restartTimeout, outputLimit: 64 * 1024)
-            let detail = result.failure ?? [result.stdout, result.stderr].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-                .filter { !$0.isEmpty }.joined(separator: " | ")
-            log.record(entry("restart-service", target: service.key, argv: command.argv, exitStatus: result.exitCode,
-                             outcome: result.succeeded ? .succeeded : .failed, detail: detail.isEmpty ? nil : String(detail.prefix(500))))
-        }
-    }
-
-    private func mark(_ plan: RollbackPlan, release id: String, reason: String, log: Log) {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        let mark = ReleaseBadMark(markedAt: formatter.string(from: Date()), reason: reason, by: "gwdoctor rollback")
-        let directory = plan.root + "/releases/" + id
-        let argv = ["printf", "%s\\n", "{…}", ">", directory + "/" + ReleaseBadMark.fileName]
-        do {
-            try host.writeBadMark(mark, inRelease: directory)
-            log.record(entry("mark-release-bad", target: "release \(id)", argv: argv, outcome: .succeeded, detail: reason))
-        } catch {
-            log.record(entry("mark-release-bad", target: "release \(id)", argv: argv, outcome: .failed, detail: error.description))
-        }
     }
 }
