@@ -29,9 +29,11 @@ public struct RemedyExecutor: Sendable {
     public let runID: String
     /// Deadline for each service command (`supervisorctl restart` waits for `startsecs`).
     public let commandTimeout: Duration
+    /// The gwdoctor command the audit lines name (`fix`, or `watch` for its `--auto-fix`).
+    public let auditCommand: String
 
     public init(host: any HostActions, options: GatherOptions, verifier: HealthVerifier, budget: RestartBudget, audit: AuditLog,
-                runID: String = UUID().uuidString.lowercased(), commandTimeout: Duration = .seconds(90)) {
+                runID: String = UUID().uuidString.lowercased(), commandTimeout: Duration = .seconds(90), auditCommand: String = "fix") {
         var options = options
         options.probe = false
         options.runConfigTest = false
@@ -43,6 +45,7 @@ public struct RemedyExecutor: Sendable {
         self.audit = audit
         self.runID = runID
         self.commandTimeout = commandTimeout
+        self.auditCommand = auditCommand
     }
 
     /// What the run did.
@@ -399,7 +402,7 @@ public struct RemedyExecutor: Sendable {
 
         mutating func record(step: String, target: String?, argv: [String], exitStatus: Int32? = nil, verified: String? = nil,
                              verification: String? = nil, outcome: AuditEntry.Outcome, detail: String?) {
-            let entry = AuditEntry(run: executor.runID, command: "fix", step: step, target: target, argv: argv, exitStatus: exitStatus,
+            let entry = AuditEntry(run: executor.runID, command: executor.auditCommand, step: step, target: target, argv: argv, exitStatus: exitStatus,
                                    verified: verified, verification: verification, outcome: outcome, detail: detail).redacted()
             do {
                 try executor.audit.append(entry)

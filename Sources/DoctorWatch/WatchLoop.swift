@@ -221,7 +221,8 @@ public final class WatchLoop: Sendable {
         let directory = StateDirectory(settings.stateDirectory)
         let executor = RemedyExecutor(host: actions, options: options,
                                       verifier: HealthVerifier(host: actions, options: options, timeout: settings.verifyTimeout),
-                                      budget: RestartBudget(directory: directory), audit: AuditLog(directory: directory))
+                                      budget: RestartBudget(directory: directory), audit: AuditLog(directory: directory),
+                                      auditCommand: "watch")
         let outcome = await executor.execute(plan)
         state.withLock { metrics in
             for result in outcome.results where result.outcome != .manual && result.outcome != .skipped {

@@ -115,6 +115,8 @@ extension LabTests {
                 let mark = try #require(markFile(tree, "2"), "release 2 carries .gwdoctor-bad")
                 #expect((mark["markedAt"] as? String)?.hasPrefix("20") == true, "\(mark)")
                 #expect((mark["reason"] as? String)?.contains("rollback to release 1") == true, "\(mark)")
+                #expect(mark["by"] as? String == "gwdoctor rollback", "\(mark)")
+                #expect(lab.auditEntries().allSatisfy { $0["command"] as? String == "rollback" }, "\(lab.auditEntries())")
                 #expect(markFile(tree, "1") == nil)
                 #expect(steps(lab) == ["schema-guard:succeeded", "switch-release:succeeded", "restart-service:succeeded",
                                        "verify:succeeded", "mark-release-bad:succeeded"], "\(steps(lab))")

@@ -115,6 +115,7 @@ extension LabTests {
                 // The audit log has the restart, as fix --apply writes it.
                 let audit = Self.text("\(state)/audit.jsonl")
                 #expect(audit.contains("\"step\":\"restart-service\"") && audit.contains("\"outcome\":\"succeeded\""), "\(audit)")
+                #expect(audit.contains("\"command\":\"watch\""), "watch's own restarts are audited as watch's: \(audit)")
                 #expect(try await lab.programStatus("app")?.state == "RUNNING")
 
                 // SIGTERM: the round is finished, the listener closed, exit 0.
