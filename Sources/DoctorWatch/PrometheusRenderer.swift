@@ -41,6 +41,12 @@ public enum PrometheusRenderer {
                metrics.lastCheckTimestamp.map { [([], number($0))] } ?? [])
         family("gwdoctor_last_check_duration_seconds", "gauge", "How long the last probe round took.",
                [([], number(metrics.lastCheckDurationSeconds))])
+        if let process = metrics.process {
+            family("process_resident_memory_bytes", "gauge", "Resident memory of gwdoctor watch itself, in bytes.",
+                   [([], String(process.residentBytes))])
+            family("process_cpu_seconds_total", "counter", "User and system CPU time gwdoctor watch has used, in seconds.",
+                   [([], number(process.cpuSeconds))])
+        }
         return out
     }
 

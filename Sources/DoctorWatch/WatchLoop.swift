@@ -29,6 +29,9 @@ public final class WatchLoop: Sendable {
         /// While still failing after a fix, the next fix waits at least this long (the restart
         /// budget is the hard limit; this keeps the audit log from a refusal every tick).
         public var fixRetryDelay: Duration = .seconds(60)
+        /// After the routes are read and after each incident or fix, give back the code pages
+        /// only those used (`ResidentPageRelease`), so idle RSS is what a probe round needs.
+        public var releaseIdlePages = true
 
         public init() {}
     }
@@ -60,7 +63,9 @@ public final class WatchLoop: Sendable {
     public func respond(path: String) -> (status: Int, contentType: String, body: String) {
         switch path {
         case "/metrics":
-            return (200, PrometheusRenderer.contentType, PrometheusRenderer.render(metrics))
+            var shown = metrics
+            shown.process = ProcessFigures.current()
+            return (200, PrometheusRenderer.contentType, PrometheusRenderer.render(shown))
         case "/healthz":
             // The watcher's own health: its loop has completed a round recently. Not the site's (that is /metrics).
             let last = metrics.lastCheckTimestamp
@@ -87,6 +92,7 @@ public final class WatchLoop: Sendable {
                 (routes, proxies) = await readRoutes()
                 fingerprint = RouteFingerprint.current(routes: routes, proxies: proxies)
                 state.withLock { $0.routesReloadsTotal += 1 }
+                releaseIdlePages()
             }
             let detectedAt = Date()
             let probes = routes.isEmpty ? [] : await RouteProbeRound(host: host, timeout: settings.probeTimeout).probe(routes, proxies: proxies)
@@ -145,9 +151,15 @@ public final class WatchLoop: Sendable {
         }
         let task = Task {
             await work()
+            self.releaseIdlePages()
             self.busy.withLock { $0 = false }
         }
         background.withLock { $0 = task }
+    }
+
+    private func releaseIdlePages() {
+        guard settings.releaseIdlePages, let released = ResidentPageRelease.releaseIdlePages() else { return }
+        logger.debug("released \(released.bytes / 1024) KiB resident in \(released.mappings) read-only file mappings")
     }
 
     private func canRetryFix(clock: ContinuousClock) -> Bool {

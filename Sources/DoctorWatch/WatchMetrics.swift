@@ -64,6 +64,8 @@ public struct WatchMetrics: Sendable, Equatable {
     /// How long the last probe round took, in seconds.
     public var lastCheckDurationSeconds: Double = 0
     public var routesReloadsTotal = 0
+    /// watch's own resident memory and CPU time, read when `/metrics` is asked for.
+    public var process: ProcessFigures?
 
     public init() {}
 }

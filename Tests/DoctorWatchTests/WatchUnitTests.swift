@@ -32,6 +32,7 @@ struct WatchUnitTests {
         metrics.incidentsTotal = 2
         metrics.actions = [.init(kind: "restart-service", outcome: "succeeded"): 3, .init(kind: "restart-service", outcome: "refused"): 1]
         metrics.lastCheckTimestamp = 1_795_270_161.25
+        metrics.process = ProcessFigures(residentBytes: 17_825_792, cpuSeconds: 0.42)
         let text = PrometheusRenderer.render(metrics)
         let samples = try PrometheusText.parse(text)
         func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
@@ -50,6 +51,9 @@ struct WatchUnitTests {
         #expect(value("gwdoctor_actions_total", ["kind": "restart-service", "outcome": "succeeded"]) == 3)
         #expect(value("gwdoctor_actions_total", ["kind": "restart-service", "outcome": "refused"]) == 1)
         #expect(value("gwdoctor_last_check_timestamp_seconds") == 1_795_270_161.25)
+        #expect(value("process_resident_memory_bytes") == 17_825_792)
+        #expect(value("process_cpu_seconds_total") == 0.42)
+        #expect(text.contains("# TYPE process_cpu_seconds_total counter\n"))
         #expect(text.contains("# TYPE gwdoctor_incidents_total counter\n"))
         #expect(!text.contains("name\nx"), "a raw newline inside a label would break the format")
     }

@@ -111,6 +111,11 @@ extension LabTests {
                 #expect(Self.value(samples, "gwdoctor_incidents_total") == 1)
                 #expect(Self.value(samples, "gwdoctor_actions_total", ["kind": "restart-service", "outcome": "succeeded"]) == 1, "\(samples)")
                 #expect(Self.value(samples, "gwdoctor_failing") == 0)
+                // Its own cost, read from /proc when scraped. It ran an incident diagnosis and a fix
+                // and gave their pages back since (ResidentPageRelease): a debug build still fits in 100 MB.
+                let resident = try #require(Self.value(samples, "process_resident_memory_bytes"), "\(samples)")
+                #expect(resident > 1_048_576 && resident < 104_857_600, "process_resident_memory_bytes \(resident)")
+                #expect((Self.value(samples, "process_cpu_seconds_total") ?? 0) > 0)
 
                 // The audit log has the restart, as fix --apply writes it.
                 let audit = Self.text("\(state)/audit.jsonl")
