@@ -1,5 +1,7 @@
 extension Report {
-    /// The report with `Redactor` applied to every text a person will see. Facts are
+    /// The report with `Redactor` applied to every text a person will see, and log lines
+    /// quoted by `LogLineQuote` (every report — diagnose, fix, watch's incidents — is
+    /// rendered from this copy, in text, JSON and Markdown alike). Facts are
     /// redacted where they are read (logs, command lines, snapshots); this is the last
     /// line of defence for anything a check quotes from a source that was not.
     public func redacted() -> Report {
@@ -18,7 +20,11 @@ extension Report {
         return copy
     }
 
+    /// A log line is also quoted without its query strings and cut to a readable length
+    /// (`LogLineQuote`), after redaction so a cut can never leave half a secret unmasked.
     private static func redact(_ evidence: Evidence) -> Evidence {
-        Evidence(kind: evidence.kind, text: Redactor.redact(evidence.text), source: evidence.source.map(Redactor.redact))
+        let text = Redactor.redact(evidence.text)
+        return Evidence(kind: evidence.kind, text: evidence.kind == .log ? LogLineQuote.quote(text) : text,
+                        source: evidence.source.map(Redactor.redact))
     }
 }
