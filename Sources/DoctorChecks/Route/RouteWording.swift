@@ -103,6 +103,11 @@ enum RouteWording {
         }
     }
 
+    /// `curl` the way the probe of `routes` asks: their first concrete server name as Host.
+    static func probeCommand(_ endpoint: Endpoint, for routes: [Route]) -> String {
+        probeCommand(endpoint, hostHeader: routes.first?.requestHostName ?? "localhost")
+    }
+
     /// `curl` the way the probe asked.
     static func probeCommand(_ endpoint: Endpoint, path: String = "/", hostHeader: String = "localhost") -> String {
         switch endpoint {

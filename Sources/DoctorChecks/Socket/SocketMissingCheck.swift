@@ -87,7 +87,7 @@ public struct SocketMissingCheck: Check {
                 summary = "\(RouteWording.proxyName(use.routes)) found no unix socket at \(path) for \(phrase) (\(count) time\(count == 1 ? "" : "s"))" + timeline.qualifier
                 fix = timeline.recovered
                     ? ["It is back: find out why it was missing around \(timeline.lastClock ?? "then") (app server stopped or restarted, a reboot)"]
-                    : ["Check it exists and answers: ls -l \(path); \(RouteWording.probeCommand(use.endpoint))"]
+                    : ["Check it exists and answers: ls -l \(path); \(RouteWording.probeCommand(use.endpoint, for: use.routes))"]
                 if let hint = runtimeDirectoryHint(path) { fix.append(hint) }
             }
             return Finding(check: id, layer: layer, severity: timeline.severity, summary: summary, route: route.label,

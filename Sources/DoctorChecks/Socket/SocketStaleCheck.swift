@@ -78,7 +78,7 @@ public struct SocketStaleCheck: Check {
                 summary = "\(RouteWording.proxyName(use.routes)) was refused by unix socket \(path) for \(phrase) (\(count) time\(count == 1 ? "" : "s"))" + timeline.qualifier
                 fix = timeline.recovered
                     ? ["It answers now: find out why the app server was gone around \(timeline.lastClock ?? "then") (killed, crashed, restarted)"]
-                    : ["Check it answers now: \(RouteWording.probeCommand(use.endpoint)); if refused, restart the app server"]
+                    : ["Check it answers now: \(RouteWording.probeCommand(use.endpoint, for: use.routes)); if refused, restart the app server"]
             }
             return Finding(check: id, layer: layer, severity: timeline.severity, summary: summary, route: route.label,
                            evidence: evidence, fix: fix)

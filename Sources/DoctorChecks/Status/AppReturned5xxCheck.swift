@@ -101,7 +101,7 @@ public struct AppReturned5xxCheck: Check {
     private func reproduceCommand(path: String, routes: [(label: String, count: Int)], facts: Facts) -> String {
         let route = routes.first.flatMap { failing in facts.routes.first { $0.label == failing.label } }
         guard let route, let endpoint = route.target.endpoints.first else { return "curl -i http://<app address>\(path)" }
-        let host = route.serverNames.first { $0 != "_" && !$0.isEmpty && !$0.contains("*") } ?? "localhost"
+        let host = route.requestHostName
         switch endpoint {
         case let .unix(socket): return "curl -i --unix-socket \(socket) -H 'Host: \(host)' http://localhost\(path)"
         case .tcp: return "curl -i -H 'Host: \(host)' http://\(endpoint)\(path)"

@@ -67,7 +67,7 @@ public struct TargetNotListeningCheck: Check {
                 summary = "Nothing listens at \(use.endpoint), where \(routes) sends requests (\(route.directive) at \(route.source)); \(apps)"
                 fix = ["\(RouteWording.startAppServer), so it listens on \(use.endpoint)",
                        RouteWording.readAppLog,
-                       "Check it answers before retrying through the proxy: \(RouteWording.probeCommand(use.endpoint))"]
+                       "Check it answers before retrying through the proxy: \(RouteWording.probeCommand(use.endpoint, for: use.routes))"]
             } else {
                 let count = RouteWording.windowCount(events, facts: facts)
                 summary = "\(RouteWording.proxyName(use.routes)) could not connect to \(use.endpoint) for \(routes) (connection refused, \(count) time\(count == 1 ? "" : "s"))"

@@ -83,9 +83,10 @@ struct RouteProber: Sendable {
         return Plan(route: route, direct: direct, viaProxy: viaProxy)
     }
 
-    /// The first server name a client could send: not `_`, not a wildcard or regex.
+    /// The first server name a client could send: not `_`, not a wildcard or regex (the
+    /// same name the checks' suggested `curl` commands use).
     static func hostHeader(_ names: [String]) -> String {
-        names.first { !$0.isEmpty && $0 != "_" && !$0.contains("*") && !$0.hasPrefix("~") && !$0.hasPrefix(".") } ?? "localhost"
+        Route.requestHostName(names)
     }
 
     /// A path that lands in this location: prefix and exact locations only.
