@@ -145,7 +145,7 @@ public struct FileStatus: Hashable, Codable, Sendable {
 /// An HTTP probe to send.
 public struct ProbeRequest: Hashable, Sendable {
     /// How the request is framed on the wire: what the proxy itself speaks to that upstream.
-    public enum Wire: String, Hashable, Sendable {
+    public enum Wire: String, Hashable, Codable, Sendable {
         /// An HTTP/1.1 request (`proxy_pass`, and every probe through the proxy).
         case http
         /// A uwsgi-protocol packet (`uwsgi_pass` to a uWSGI `--socket`); uWSGI answers in HTTP.

@@ -15,7 +15,7 @@ public struct SnapshotHost: Host {
     private let processTable: RecordedTable<ProcessRecord>?
     private let listenerTable: RecordedTable<Listener>?
     private let commands: [CommandResult]
-    private let probes: [ProbeResult]
+    private let probes: [RecordedProbe]
 
     /// Opens a snapshot; the JSON is read now, file copies when asked for.
     public init(directory: String) throws(SnapshotError) {
@@ -37,7 +37,7 @@ public struct SnapshotHost: Host {
         processTable = try loader.json(RecordedTable<ProcessRecord>.self, SnapshotLayout.processesFile)
         listenerTable = try loader.json(RecordedTable<Listener>.self, SnapshotLayout.listenersFile)
         commands = try loader.json([CommandResult].self, SnapshotLayout.commandsFile) ?? []
-        probes = (try loader.json([RecordedProbe].self, SnapshotLayout.probesFile) ?? []).map(\.result)
+        probes = try loader.json([RecordedProbe].self, SnapshotLayout.probesFile) ?? []
     }
 
     /// Always `true`.
@@ -127,15 +127,16 @@ public struct SnapshotHost: Host {
         return result
     }
 
-    /// The recorded probe of the same endpoint, path and Host header, or a `.notRecorded` outcome.
+    /// The recorded probe of the same endpoint, path, Host header and framing, or a
+    /// `.notRecorded` outcome. A probe recorded before the framing was (no `wire`) answers
+    /// either framing, as it did then.
     public func probe(_ request: ProbeRequest) async -> ProbeResult {
-        let asked = ProbeResult(endpoint: request.endpoint, path: Redactor.redact(request.path),
-                                hostHeader: request.hostHeader, outcome: .failed(.notRecorded), elapsedMilliseconds: 0)
-        guard var result = probes.first(where: { Self.sameRequest($0, asked) }) else {
-            var missing = asked
-            missing.path = request.path
-            return missing
-        }
+        let asked = RecordedProbe(ProbeResult(endpoint: request.endpoint, path: Redactor.redact(request.path),
+                                              hostHeader: request.hostHeader, outcome: .failed(.notRecorded), elapsedMilliseconds: 0),
+                                  wire: request.wire)
+        let recorded = probes.first { Self.sameRequest($0, asked) }
+            ?? probes.first { $0.wire == nil && Self.sameRequest($0, asked, ignoringWire: true) }
+        var result = (recorded ?? asked).result
         result.path = request.path
         return result
     }
@@ -151,8 +152,11 @@ public struct SnapshotHost: Host {
         return masked
     }
 
-    static func sameRequest(_ lhs: ProbeResult, _ rhs: ProbeResult) -> Bool {
+    /// The key a probe is recorded and replayed under: endpoint, (redacted) path, Host header
+    /// and framing, so a `proxy_pass` and a `uwsgi_pass` probe of one socket are two probes.
+    static func sameRequest(_ lhs: RecordedProbe, _ rhs: RecordedProbe, ignoringWire: Bool = false) -> Bool {
         lhs.endpoint == rhs.endpoint && lhs.path == rhs.path && lhs.hostHeader == rhs.hostHeader
+            && (ignoringWire || lhs.wire == rhs.wire)
     }
 
     private static func replay<Row>(_ table: RecordedTable<Row>?, what: String) throws(HostError) -> [Row] {

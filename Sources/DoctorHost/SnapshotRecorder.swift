@@ -213,8 +213,9 @@ public final class SnapshotRecorder: Host, Sendable {
     /// Probes through the wrapped host and records the result.
     public func probe(_ request: ProbeRequest) async -> ProbeResult {
         let result = await inner.probe(request)
-        var stored = result
-        stored.path = Redactor.redact(result.path)
+        var redacted = result
+        redacted.path = Redactor.redact(result.path)
+        let stored = RecordedProbe(redacted, wire: request.wire)
         recording.withLock { recording in
             recording.probes.removeAll { SnapshotHost.sameRequest($0, stored) }
             recording.probes.append(stored)
@@ -248,7 +249,7 @@ public final class SnapshotRecorder: Host, Sendable {
         if let processes = recording.processes { try writer.writeJSON(processes, to: SnapshotLayout.processesFile) }
         if let listeners = recording.listeners { try writer.writeJSON(listeners, to: SnapshotLayout.listenersFile) }
         try writer.writeJSON(recording.commands, to: SnapshotLayout.commandsFile)
-        try writer.writeJSON(recording.probes.map(RecordedProbe.init), to: SnapshotLayout.probesFile)
+        try writer.writeJSON(recording.probes, to: SnapshotLayout.probesFile)
     }
 
     // MARK: - Recording
@@ -260,7 +261,7 @@ public final class SnapshotRecorder: Host, Sendable {
         var processes: RecordedTable<ProcessRecord>?
         var listeners: RecordedTable<Listener>?
         var commands: [CommandResult] = []
-        var probes: [ProbeResult] = []
+        var probes: [RecordedProbe] = []
         /// Environment-file lines whose values are masked when written.
         var maskedLines: [String: Set<Int>] = [:]
         /// Files whose inline environment is masked when written.

@@ -145,6 +145,9 @@ struct RecordedProbe: Hashable, Codable, Sendable {
     var endpoint: Endpoint
     var path: String
     var hostHeader: String
+    /// How the request was framed (`http`, `uwsgi`); `nil` in snapshots written before it
+    /// was recorded, which replay for either framing.
+    var wire: ProbeRequest.Wire?
     var elapsedMilliseconds: Int
     var status: Int?
     var server: String?
@@ -155,10 +158,11 @@ struct RecordedProbe: Hashable, Codable, Sendable {
     var host: String?
     var summary: String
 
-    init(_ result: ProbeResult) {
+    init(_ result: ProbeResult, wire: ProbeRequest.Wire?) {
         endpoint = result.endpoint
         path = result.path
         hostHeader = result.hostHeader
+        self.wire = wire
         elapsedMilliseconds = result.elapsedMilliseconds
         switch result.outcome {
         case let .response(status, server):

@@ -207,9 +207,10 @@ struct SnapshotTests {
     func everyProbeOutcomeSurvivesTheFlatJSON(outcome: ProbeOutcome) throws {
         let result = ProbeResult(endpoint: .unix(path: "/run/app.sock"), path: "/health/", hostHeader: "example.com",
                                  outcome: outcome, elapsedMilliseconds: 7)
-        let data = try SnapshotLayout.encoder().encode(RecordedProbe(result))
+        let data = try SnapshotLayout.encoder().encode(RecordedProbe(result, wire: .uwsgi))
         let decoded = try SnapshotLayout.decoder().decode(RecordedProbe.self, from: data)
         #expect(decoded.result == result)
+        #expect(decoded.wire == .uwsgi)
         #expect(!String(decoding: data, as: UTF8.self).contains("_0"))
     }
 
