@@ -55,7 +55,7 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
-        .testTarget(name: "DoctorParsersTests", dependencies: ["DoctorParsers", "DoctorFacts"],
+        .testTarget(name: "DoctorParsersTests", dependencies: ["DoctorParsers", "DoctorFacts", .product(name: "Yams", package: "Yams")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "DoctorHostTests", dependencies: ["DoctorHost", "DoctorFacts"]),
         .testTarget(name: "DoctorChecksTests", dependencies: ["DoctorChecks", "DoctorFacts", "DoctorHost", "DoctorParsers"],

@@ -33,6 +33,14 @@ public struct ComposeService: Hashable, Codable, Sendable {
     /// `env_file:` paths, absolute against the project directory.
     public var envFiles: [String]
     public var profiles: [String]
+    /// Fields read for the diagnosis whose text refers to a variable that neither `.env` nor a
+    /// default written in the text sets (`ports`, `expose`, `volumes`, `command`, `entrypoint`,
+    /// `container_name`, `network_mode`, `healthcheck`): what they would say is not known, so a
+    /// check must not conclude from their absence.
+    public var unresolved: Set<String> = []
+    /// How `container_name`, `network_mode`, `command`, `entrypoint` and `healthcheck` written
+    /// with variables were resolved (ports and mounts carry their own `interpolation`).
+    public var interpolations: [ComposeInterpolation] = []
 
     public init(name: String, source: SourceLocation, image: String? = nil, build: String? = nil,
                 command: [String]? = nil, commandSource: SourceLocation? = nil, entrypoint: [String]? = nil,
@@ -101,9 +109,11 @@ public struct ComposePort: Hashable, Codable, Sendable {
     public var hostIP: String?
     /// `tcp` or `udp`.
     public var protocolName: String
-    /// As written (`"127.0.0.1:8080:80"`, or `target: 80 published: 8080` for the long syntax).
+    /// As written (`"127.0.0.1:8080:80"`, `"${APP_PORT:-8000}:8000"`, or `target: 80 published: 8080` for the long syntax).
     public var raw: String
     public var source: SourceLocation
+    /// How variables in it were resolved (`"${APP_PORT:-8000}:8000"`); `nil` when written without any.
+    public var interpolation: ComposeInterpolation?
 
     public init(containerPort: Int, containerPortEnd: Int? = nil, publishedPort: Int? = nil, publishedPortEnd: Int? = nil,
                 hostIP: String? = nil, protocolName: String = "tcp", raw: String, source: SourceLocation) {
@@ -115,6 +125,20 @@ public struct ComposePort: Hashable, Codable, Sendable {
         self.protocolName = protocolName
         self.raw = raw
         self.source = source
+    }
+
+    /// `8001:8000`, the mapping after interpolation, for evidence next to `raw`.
+    public var resolvedText: String {
+        let range = { (low: Int, high: Int?) in high.map { "\(low)-\($0)" } ?? "\(low)" }
+        var text = publishedPort.map { range($0, publishedPortEnd) + ":" } ?? ""
+        if let hostIP { text = (hostIP.contains(":") ? "[\(hostIP)]" : hostIP) + ":" + (publishedPort == nil ? ":" : "") + text }
+        text += range(containerPort, containerPortEnd)
+        return protocolName == "tcp" ? text : text + "/" + protocolName
+    }
+
+    /// The entry for evidence: as written, and what it resolved to when variables were in it.
+    public var evidenceText: String {
+        interpolation?.describe(resolved: resolvedText) ?? raw
     }
 
     /// The container port a published host port leads to, if this entry publishes it.
@@ -147,6 +171,8 @@ public struct ComposeMount: Hashable, Codable, Sendable {
     public var target: String
     public var readOnly: Bool
     public var location: SourceLocation
+    /// How variables in it were resolved (`${SOCKET_DIR}:/run/app`); `nil` when written without any.
+    public var interpolation: ComposeInterpolation?
 
     public init(type: String, source: String?, target: String, readOnly: Bool = false, location: SourceLocation) {
         self.type = type

@@ -60,12 +60,12 @@ public struct ComposeAppLoopbackCheck: Check {
                 }
                 for use in proxied.prefix(2) { evidence.append(ComposeFacts.routeEvidence(use)) }
                 for port in published.prefix(2) {
-                    evidence.append(Evidence(kind: .config, text: "ports: \(port.raw)", source: port.source.description))
+                    evidence.append(Evidence(kind: .config, text: "ports: \(port.evidenceText)", source: port.source.description))
                 }
                 evidence.append(Evidence(kind: .command, text: "what the app listens on inside its container",
                                          source: ComposeFacts.composeCommand(project, "exec \(service.name) cat /proc/net/tcp")))
                 let reachedBy = proxied.first.map { "\($0.config.service)'s \($0.route.directive) http://\(service.name):\(ports.sorted().first ?? 0)" }
-                    ?? published.first.map { "the published port \($0.raw)" } ?? "other containers"
+                    ?? published.first.map { "the published port \($0.evidenceText)" } ?? "other containers"
                 let bindText = loopback.map(\.raw).joined(separator: ", ")
                 findings.append(Finding(
                     check: id, layer: layer, severity: isDefault ? .warning : .critical,

@@ -41,6 +41,13 @@ enum ComposeFacts {
                         source: service.source.description)
     }
 
+    /// `: "${SOCKET_DIR}:/run/app" = /srv/app/run:/run/app (.env:4)` for a mount written with variables.
+    static func interpolationNote(_ mount: ComposeMount) -> String {
+        guard let interpolation = mount.interpolation else { return "" }
+        let resolved = [mount.source, mount.target].compactMap { $0 }.joined(separator: ":")
+        return " (\(interpolation.describe(resolved: resolved)))"
+    }
+
     static func commandEvidence(_ service: ComposeService) -> Evidence? {
         guard let command = service.command else { return nil }
         return Evidence(kind: .config, text: "command: \(Redactor.redact(arguments: command).joined(separator: " "))",

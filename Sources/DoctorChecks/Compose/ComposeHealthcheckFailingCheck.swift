@@ -37,7 +37,9 @@ public struct ComposeHealthcheckFailingCheck: Check {
             for service in project.services {
                 let unhealthy = project.containers(of: service.name).filter { $0.health == "unhealthy" && $0.state == "running" }
                 let check = service.healthcheck
-                let found: Problem? = check.flatMap { $0.disabled ? nil : problem(service, $0) }
+                // A test (or command) whose variables are not known is not read for problems.
+                let readable = service.unresolved.isDisjoint(with: ["healthcheck", "command", "entrypoint"])
+                let found: Problem? = check.flatMap { $0.disabled || !readable ? nil : problem(service, $0) }
                 guard found != nil || !unhealthy.isEmpty else { continue }
                 var evidence: [Evidence] = []
                 if let check {

@@ -38,12 +38,14 @@ public struct ComposePublishedPortMismatchCheck: Check {
             project.services.flatMap { service in service.ports.filter { $0.protocolName == "tcp" && $0.publishedPort != nil }.map { (project, service, $0) } }
         }
         guard !published.isEmpty else { return [] }
+        // A `ports:` entry whose variables are not known may publish exactly the port the proxy names.
+        let unknownPorts = facts.composeProjects.contains { $0.services.contains { $0.unresolved.contains("ports") } }
         var findings: [Finding] = []
         var seen = Set<Int>()
         for route in facts.routes {
             for case let .tcp(host, port) in route.target.endpoints where ComposeFacts.isLoopback(host) || host == "0.0.0.0" {
                 guard !seen.contains(port) else { continue }
-                if published.contains(where: { $0.2.containerPort(forPublished: port) != nil }) { continue }
+                if published.contains(where: { $0.2.containerPort(forPublished: port) != nil }) || unknownPorts { continue }
                 if facts.listeners.contains(where: { if case let .tcp(_, listening) = $0.endpoint { listening == port } else { false } }) { continue }
                 // The mapping whose container side is the port the proxy names, else an app server's, else the nearest.
                 let best = published.first { $0.2.containerPort == port }
@@ -53,7 +55,7 @@ public struct ComposePublishedPortMismatchCheck: Check {
                 seen.insert(port)
                 let routes = facts.routes.filter { $0.target.endpoints.contains(.tcp(host: host, port: port)) }
                 var evidence = RouteWording.passEvidence(routes)
-                evidence.append(Evidence(kind: .config, text: "service \(service.name) ports: \(mapping.raw) (host port \(publishedPort) → container port \(mapping.containerPort))",
+                evidence.append(Evidence(kind: .config, text: "service \(service.name) ports: \(mapping.evidenceText) (host port \(publishedPort) → container port \(mapping.containerPort))",
                                          source: mapping.source.description))
                 if let command = ComposeFacts.commandEvidence(service) { evidence.append(command) }
                 evidence.append(Evidence(kind: .listener, text: "nothing listens on port \(port)", source: "ss -ltnp 'sport = :\(port)'"))

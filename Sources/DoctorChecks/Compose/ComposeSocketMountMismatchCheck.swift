@@ -47,7 +47,9 @@ public struct ComposeSocketMountMismatchCheck: Check {
                 }
                 return nil
             }
-            guard let (app, appPath) = apps.first else { continue }
+            // Mounts whose variables are not known may be the shared volume: nothing to conclude.
+            guard let (app, appPath) = apps.first,
+                  app.unresolved.isDisjoint(with: ["volumes"]), proxy.unresolved.isDisjoint(with: ["volumes"]) else { continue }
             let appMount = app.volumes.filter { $0.relativePath(ofContainerPath: appPath) != nil }.max { $0.target.count < $1.target.count }
             var evidence = [ComposeFacts.routeEvidence(use), ComposeFacts.serviceEvidence(app, note: "binds unix:\(appPath)")]
             if let command = ComposeFacts.commandEvidence(app) { evidence.append(command) }
@@ -58,7 +60,7 @@ public struct ComposeSocketMountMismatchCheck: Check {
                                         fix: "Put the socket in a named volume mounted in both services (e.g. `sockets:/run/gunicorn` in \(app.name) and in \(proxy.name)), and point \(use.route.directive) at \(use.route.source) to that path"))
                 continue
             }
-            evidence.append(Evidence(kind: .config, text: "\(app.name) mounts \(appMount.source ?? "an anonymous volume") at \(appMount.target)", source: appMount.location.description))
+            evidence.append(Evidence(kind: .config, text: "\(app.name) mounts \(appMount.source ?? "an anonymous volume") at \(appMount.target)\(ComposeFacts.interpolationNote(appMount))", source: appMount.location.description))
             let proxyMounts = proxy.volumes.filter { $0.type == appMount.type && $0.source != nil && $0.source == appMount.source }
             guard !proxyMounts.isEmpty else {
                 findings.append(finding(use, summary: "\(proxy.name) passes to \(proxyPath), but it does not mount \(appMount.source ?? "the volume") where \(app.name) creates its socket (\(appMount.target))",
@@ -69,7 +71,7 @@ public struct ComposeSocketMountMismatchCheck: Check {
             let expected = proxyMounts.map { ComposePathText.join($0.target, relative) }
             guard !expected.contains(proxyPath) else { continue }
             for mount in proxyMounts {
-                evidence.append(Evidence(kind: .config, text: "\(proxy.name) mounts \(mount.source ?? "it") at \(mount.target)", source: mount.location.description))
+                evidence.append(Evidence(kind: .config, text: "\(proxy.name) mounts \(mount.source ?? "it") at \(mount.target)\(ComposeFacts.interpolationNote(mount))", source: mount.location.description))
             }
             findings.append(finding(use, summary: "\(proxy.name) passes to \(proxyPath), but the socket volume \(appMount.source ?? "") is mounted at \(proxyMounts[0].target) there: the socket is \(expected[0]) in \(proxy.name)",
                                     evidence: evidence,
@@ -107,7 +109,7 @@ public struct ComposeSocketMountMismatchCheck: Check {
                             var evidence = RouteWording.passEvidence([route])
                             evidence.append(ComposeFacts.serviceEvidence(app, note: "binds unix:\(appPath) inside its container"))
                             if let command = ComposeFacts.commandEvidence(app) { evidence.append(command) }
-                            evidence.append(Evidence(kind: .config, text: "\(app.name) mounts \(source) at \(mount.target)", source: mount.location.description))
+                            evidence.append(Evidence(kind: .config, text: "\(app.name) mounts \(source) at \(mount.target)\(ComposeFacts.interpolationNote(mount))", source: mount.location.description))
                             evidence.append(Evidence(kind: .file, text: "ls: cannot access '\(proxyPath)': No such file or directory", source: "ls -l \(proxyPath)"))
                             evidence.append(Evidence(kind: .command, text: "where the host sees the socket", source: "ls -l \(hostPath)"))
                             findings.append(Finding(

@@ -40,13 +40,17 @@ public struct ComposeUpstreamUnknownCheck: Check {
             if let service = use.project.service(resolving: host) {
                 let ports = service.containerTCPPorts
                 // Unknown ports (an image's own EXPOSE, a config file in the image) are not proof.
-                guard !ports.isEmpty, !ports.contains(port), service.appServer != nil || !service.expose.isEmpty else { continue }
+                guard !ports.isEmpty, !ports.contains(port), service.appServer != nil || !service.expose.isEmpty,
+                      // A port field whose variables are not known may hold the port the proxy names.
+                      service.unresolved.isDisjoint(with: ["ports", "expose", "command", "entrypoint"]) else { continue }
                 seen.insert(key)
                 findings.append(wrongPort(use, service: service, host: host, port: port, ports: ports))
                 continue
             }
             // A dotted name is likely outside the project (another host, a managed database).
             guard !host.contains(".") else { continue }
+            // A `container_name` whose variables are not known may be the name the proxy uses.
+            guard !use.project.services.contains(where: { $0.unresolved.contains("container_name") }) else { continue }
             seen.insert(key)
             findings.append(unknownName(use, host: host, port: port))
         }

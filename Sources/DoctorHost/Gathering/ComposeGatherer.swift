@@ -190,17 +190,30 @@ struct ComposeGatherer: Sendable {
         var unavailable: [Unavailable] = []
         var files: [ComposeFile] = []
         var diagnostics: [ConfigDiagnostic] = []
+        var contents: [(path: String, bytes: [UInt8])] = []
         for path in candidate.files {
             do {
-                let bytes = try host.readFile(path, maxBytes: ComposeFile.maxBytes)
-                let file = ComposeFile.parse(bytes, path: path, projectDirectory: candidate.workingDirectory)
-                if !file.environmentValueLines.isEmpty { host.maskValues(path, onLines: file.environmentValueLines) }
-                files.append(file)
-                diagnostics += file.diagnostics
+                contents.append((path, try host.readFile(path, maxBytes: ComposeFile.maxBytes)))
             } catch {
                 unavailable.append(Unavailable(what: "compose file \(path)", reason: error.description))
                 diagnostics.append(ConfigDiagnostic(kind: .unreadable, message: error.description, location: SourceLocation(file: path, line: 0)))
             }
+        }
+        // `.env` only when a file refers to a variable: it commonly holds secrets, and is read for nothing else.
+        let variables = contents.contains { $0.bytes.contains(UInt8(ascii: "$")) }
+            ? readEnvFile(directory: candidate.workingDirectory, unavailable: &unavailable) : .none
+        var kept = Set<String>()
+        for (path, bytes) in contents {
+            let file = ComposeFile.parse(bytes, path: path, projectDirectory: candidate.workingDirectory, variables: variables)
+            if !file.environmentValueLines.isEmpty { host.maskValues(path, onLines: file.environmentValueLines) }
+            kept.formUnion(file.keptVariables)
+            files.append(file)
+            diagnostics += file.diagnostics
+        }
+        if case let .file(envFile) = variables {
+            // A recording keeps only the values the diagnosis used for ports and paths.
+            let masked = envFile.valueLines.subtracting(envFile.lines(of: kept))
+            if !masked.isEmpty { host.maskValues(envFile.path, onLines: masked) }
         }
         for diagnostic in diagnostics where [.syntax, .binary, .tooLarge].contains(diagnostic.kind) && diagnostic.location?.line == 0 {
             unavailable.append(Unavailable(what: "compose file \(diagnostic.location?.file ?? "?")", reason: diagnostic.message))
@@ -214,6 +227,27 @@ struct ComposeGatherer: Sendable {
         project.proxyConfigs = proxyConfigs(project.services)
         return (project, unavailable)
     }
+
+    /// The project's `.env` (Compose reads it from the project directory), for interpolation.
+    /// No file is normal (defaults apply); one that cannot be read leaves every variable unknown.
+    private func readEnvFile(directory: String, unavailable: inout [Unavailable]) -> ComposeVariables {
+        let path = (directory == "/" ? "" : directory) + "/.env"
+        do {
+            let bytes = try host.readFile(path, maxBytes: Self.maxEnvFileBytes)
+            guard !bytes.contains(0) else {
+                unavailable.append(Unavailable(what: "compose .env file \(path)", reason: "binary data: variables in the compose files are not resolved"))
+                return .unreadable("binary data")
+            }
+            return .file(ComposeEnvFile.parse(bytes, path: path))
+        } catch {
+            if case .notFound = error { return .none }
+            if case let .io(_, errno, _) = error, errno == ENOENT || errno == ENOTDIR { return .none }
+            unavailable.append(Unavailable(what: "compose .env file \(path)", reason: "\(error.description): variables in the compose files are not resolved"))
+            return .unreadable(error.description)
+        }
+    }
+
+    static let maxEnvFileBytes = 1 << 20
 
     /// The nginx configs services mount from the host (`./nginx.conf:/etc/nginx/conf.d/default.conf`),
     /// parsed from the host side.

@@ -7,8 +7,15 @@ import Yams
 ///
 /// Parsed from Yams's node tree, not with Decodable, so that every service and key keeps the
 /// line it is written on; anchors, aliases and `<<` merge keys are resolved as YAML defines them.
-/// Nothing is interpolated (`${PORT:-8000}` stays as written, and a port written that way is
-/// reported, not guessed). Environment values are never kept, only their keys.
+///
+/// Variables are interpolated as the compose specification says (`ComposeInterpolator`), from
+/// the project's `.env` file only (`ComposeVariables`), in the fields the diagnosis reads:
+/// `ports`, `expose`, `volumes`, `network_mode`, `container_name`, `command`, `entrypoint` and
+/// `healthcheck`. Each such value keeps its text as written and where each variable came from
+/// (`ComposeInterpolation`: `.env:3` or `default`). A variable that neither `.env` nor a default
+/// sets leaves its field not resolvable: reported with its `file:line` and listed in
+/// `ComposeService.unresolved`, never guessed. Other fields are not interpolated. Environment
+/// values are never kept, only their keys.
 public struct ComposeFile: Hashable, Sendable {
     /// The names Compose looks for in a directory, in its order of preference.
     public static let defaultNames = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"]
@@ -29,6 +36,10 @@ public struct ComposeFile: Hashable, Sendable {
     /// 1-based lines holding an `environment:` entry with a value (`- KEY=value`, `KEY: value`),
     /// for a snapshot recording to mask (`Host.maskValues`); block scalars are left to `Redactor`.
     public var environmentValueLines: Set<Int> = []
+    /// `.env` variables whose values this file's diagnosis fields use and a snapshot may keep: those
+    /// in ports, expose, volumes, `network_mode` and `container_name`, and those in a command or
+    /// healthcheck whose value is a port, an address or a path. Every other `.env` value is masked.
+    public var keptVariables: Set<String> = []
 
     public init(path: String, name: String? = nil, services: [ComposeService] = [], networks: [String] = [],
                 volumes: [String] = [], includes: [String] = [], diagnostics: [ConfigDiagnostic] = []) {
@@ -44,7 +55,8 @@ public struct ComposeFile: Hashable, Sendable {
     /// Parses a compose file's bytes. `projectDirectory` is what relative paths resolve
     /// against (the first file's directory, or `--project-directory`). Never throws: bad
     /// YAML, binary data and oversized files come back as diagnostics with no services.
-    public static func parse(_ bytes: [UInt8], path: String, projectDirectory: String) -> ComposeFile {
+    /// `variables` is the project's `.env` (`.none` when there is none: defaults written in the text apply).
+    public static func parse(_ bytes: [UInt8], path: String, projectDirectory: String, variables: ComposeVariables = .none) -> ComposeFile {
         var file = ComposeFile(path: path)
         guard bytes.count <= maxBytes else {
             file.diagnostics.append(ConfigDiagnostic(kind: .tooLarge, message: "\(bytes.count) bytes, over the \(maxBytes)-byte limit for a compose file",
@@ -72,7 +84,7 @@ public struct ComposeFile: Hashable, Sendable {
                                                      location: SourceLocation(file: path, line: ComposeYAMLNode.line(root))))
             return file
         }
-        var reader = ServiceReader(path: path, directory: projectDirectory)
+        var reader = ServiceReader(path: path, directory: projectDirectory, variables: variables)
         for entry in ComposeYAMLNode.entries(root) {
             switch entry.key {
             case "name":
@@ -108,6 +120,7 @@ public struct ComposeFile: Hashable, Sendable {
         }
         file.diagnostics += reader.diagnostics
         file.environmentValueLines = reader.environmentValueLines
+        file.keptVariables = reader.keptVariables
         return file
     }
 
@@ -150,6 +163,14 @@ public struct ComposeFile: Hashable, Sendable {
         var result = base
         result.image = other.image ?? base.image
         result.build = other.build ?? base.build
+        var replaced: Set<String> = []
+        if other.command != nil { replaced.insert("command") }
+        if other.entrypoint != nil { replaced.insert("entrypoint") }
+        if other.containerName != nil { replaced.insert("container_name") }
+        if other.networkMode != nil { replaced.insert("network_mode") }
+        if other.healthcheck != nil { replaced.insert("healthcheck") }
+        result.unresolved = base.unresolved.subtracting(replaced).union(other.unresolved)
+        result.interpolations = base.interpolations.filter { !replaced.contains($0.field) } + other.interpolations
         if other.command != nil {
             result.command = other.command
             result.commandSource = other.commandSource
@@ -177,8 +198,82 @@ public struct ComposeFile: Hashable, Sendable {
 struct ServiceReader {
     let path: String
     let directory: String
+    var variables: ComposeVariables = .none
     var diagnostics: [ConfigDiagnostic] = []
     var environmentValueLines: Set<Int> = []
+    var keptVariables: Set<String> = []
+    /// The service being read: fields that could not be resolved, and how the others were.
+    var unresolved: Set<String> = []
+    var interpolations: [ComposeInterpolation] = []
+
+    init(path: String, directory: String, variables: ComposeVariables = .none) {
+        self.path = path
+        self.directory = directory
+        self.variables = variables
+    }
+
+    /// A field's text with its variables substituted, and how; `nil` (with a diagnostic, and the
+    /// field listed as unresolved) when a variable has no value. `shown` is what the diagnostic
+    /// quotes (a command's text is not quoted: it may hold a secret).
+    mutating func interpolate(_ text: String, field: String, at node: Node?, shown: String? = nil) -> (String, ComposeInterpolation?)? {
+        guard text.contains("$") else { return (text, nil) }
+        switch variables.interpolate(text) {
+        case let .success((value, uses)):
+            keep(uses, value: value, field: field)
+            let written = ["command", "entrypoint", "healthcheck"].contains(field) ? Redactor.redact(text) : text
+            return (value, ComposeInterpolation(field: field, written: written, variables: uses, envFile: variables.envFilePath))
+        case let .failure(failure):
+            unresolved.insert(field)
+            diagnostics.append(ConfigDiagnostic(kind: .syntax, message: "\(shown ?? "`\(text)`") (\(field)) is not resolvable: \(failure.reason)",
+                                                location: location(node)))
+            return nil
+        }
+    }
+
+    /// Variables whose `.env` values a snapshot may keep (see `ComposeFile.keptVariables`).
+    private mutating func keep(_ uses: [ComposeVariableUse], value: String, field: String) {
+        let structural = !["command", "entrypoint", "healthcheck"].contains(field)
+        for use in uses where use.envLine != nil {
+            guard let entry = variables.lookup(use.name) else { continue }
+            if structural || Self.isPlainSetting(entry.value) { keptVariables.insert(use.name) }
+        }
+    }
+
+    /// A port, an address (with a port), or a path: what a command's bind option takes, and no secret.
+    static func isPlainSetting(_ value: String) -> Bool {
+        guard value.count <= 256 else { return false }
+        if !value.isEmpty, value.count <= 5, value.allSatisfy(\.isNumber) { return true }
+        let pathCharacters = value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-/".contains($0)) }
+        if value.hasPrefix("/") && pathCharacters { return true }
+        if value.hasPrefix("unix:/") && value.dropFirst(5).allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-/".contains($0)) }) { return true }
+        // 0.0.0.0:8000, [::]:8000, 127.0.0.1
+        let address = value.hasPrefix("[") ? value : String(value.split(separator: ":", maxSplits: 1).first ?? "")
+        if value.allSatisfy({ $0.isNumber || ".:[]".contains($0) || ("a"..."f").contains($0) || ("A"..."F").contains($0) }),
+           address.contains(".") || address.contains(":") || address.hasPrefix("[") {
+            return true
+        }
+        return false
+    }
+
+    /// A scalar field interpolated: `nil` when absent or not resolvable.
+    mutating func scalar(_ node: Node?, field: String) -> (String, ComposeInterpolation?)? {
+        guard let text = ComposeYAMLNode.string(node) else { return nil }
+        return interpolate(text, field: field, at: node)
+    }
+
+    /// Several texts of one field interpolated into one record; `nil` when any is not resolvable.
+    mutating func interpolateAll(_ items: [(String, Node?)], field: String, written: String, shown: String? = nil) -> ([String], ComposeInterpolation?)? {
+        var values: [String] = []
+        var uses: [ComposeVariableUse] = []
+        for (text, node) in items {
+            guard let (value, record) = interpolate(text, field: field, at: node, shown: shown) else { return nil }
+            values.append(value)
+            uses += record?.variables ?? []
+        }
+        let hasVariables = items.contains { $0.0.contains("$") }
+        let record = hasVariables ? ComposeInterpolation(field: field, written: written, variables: uses, envFile: variables.envFilePath) : nil
+        return (values, record)
+    }
 
     mutating func note(_ message: String, _ node: Node?) {
         diagnostics.append(ConfigDiagnostic(kind: .syntax, message: message,
@@ -191,6 +286,8 @@ struct ServiceReader {
 
     mutating func service(name: String, keyNode: Node, node: Node) -> ComposeService {
         var service = ComposeService(name: name, source: location(keyNode))
+        unresolved = []
+        interpolations = []
         for entry in ComposeYAMLNode.entries(node) {
             let value = entry.value
             switch entry.key {
@@ -199,20 +296,20 @@ struct ServiceReader {
             case "build":
                 service.build = ComposeYAMLNode.string(value) ?? ComposeYAMLNode.string(ComposeYAMLNode.value(value, "context")) ?? "."
             case "command":
-                service.command = argv(value)
+                service.command = argv(value, field: "command")
                 service.commandSource = location(entry.keyNode)
             case "entrypoint":
-                service.entrypoint = argv(value)
+                service.entrypoint = argv(value, field: "entrypoint")
             case "container_name":
-                service.containerName = ComposeYAMLNode.string(value)
+                service.containerName = resolvedScalar(value, field: "container_name")
             case "ports":
                 service.ports = ports(value)
             case "expose":
-                service.expose = ComposeYAMLNode.strings(value)
+                service.expose = expose(value)
             case "networks":
                 service.networks = networks(value)
             case "network_mode":
-                service.networkMode = ComposeYAMLNode.string(value)
+                service.networkMode = resolvedScalar(value, field: "network_mode")
             case "volumes":
                 service.volumes = mounts(value)
             case "healthcheck":
@@ -245,37 +342,71 @@ struct ServiceReader {
             }
         }
         let parsed = ComposeCommand.appServer(command: service.command, entrypoint: service.entrypoint)
-        service.binds = parsed?.binds ?? []
+        // A command whose variables are not known may bind anywhere: no bind is read from it
+        // (an app server's default bind would be a guess), only which server it runs.
+        let commandKnown = unresolved.isDisjoint(with: ["command", "entrypoint"])
+        service.binds = commandKnown ? parsed?.binds ?? [] : []
         service.appServer = parsed?.kind
+        service.unresolved = unresolved
+        service.interpolations = interpolations
         return service
     }
 
+    /// A scalar field with its variables substituted (and recorded); `nil` when absent or not resolvable.
+    mutating func resolvedScalar(_ node: Node, field: String) -> String? {
+        guard let (value, record) = scalar(node, field: field) else { return nil }
+        if let record { interpolations.append(record) }
+        return value
+    }
+
     /// `command`/`entrypoint`: a list is argv as is; a string is split like a shell would
-    /// (Compose does the same), with no variable expansion.
-    func argv(_ node: Node) -> [String]? {
-        if let sequence = node.sequence { return sequence.compactMap { ComposeYAMLNode.string($0) } }
+    /// (Compose does the same), after interpolation (Compose interpolates the string first).
+    /// When a variable is not resolvable the argv is kept as written, for evidence, and the
+    /// field is listed as unresolved.
+    mutating func argv(_ node: Node, field: String) -> [String]? {
+        let shown = "the \(field)"
+        if let sequence = node.sequence {
+            let items = sequence.compactMap { item in ComposeYAMLNode.string(item).map { ($0, Optional(item)) } }
+            let written = items.map(\.0).joined(separator: " ")
+            guard let (values, record) = interpolateAll(items, field: field, written: written, shown: shown) else { return items.map(\.0) }
+            if let record { interpolations.append(record) }
+            return values
+        }
         guard let text = ComposeYAMLNode.string(node) else { return nil }
-        return SupervisorShlex.split(text) ?? text.split(separator: " ").map(String.init)
+        let resolved = interpolate(text, field: field, at: node, shown: shown)
+        if let record = resolved?.1 { interpolations.append(record) }
+        let line = resolved?.0 ?? text
+        return SupervisorShlex.split(line) ?? line.split(separator: " ").map(String.init)
+    }
+
+    /// `expose:` items after interpolation; one not resolvable is left out (and the field listed).
+    mutating func expose(_ node: Node) -> [String] {
+        let items: [Node] = node.sequence.map { Array($0) } ?? [node]
+        return items.compactMap { item in scalar(item, field: "expose")?.0 }
     }
 
     mutating func ports(_ node: Node) -> [ComposePort] {
         var result: [ComposePort] = []
         for item in node.sequence.map({ Array($0) }) ?? [] {
             if item.mapping != nil {
-                let target = ComposeYAMLNode.string(ComposeYAMLNode.value(item, "target"))
-                let published = ComposeYAMLNode.string(ComposeYAMLNode.value(item, "published"))
-                guard let targetText = target, let containerRange = ComposePortSyntax.range(Substring(targetText)) else {
+                let keys = ["target", "published", "host_ip", "protocol"]
+                let written = keys.map { key in (key, ComposeYAMLNode.string(ComposeYAMLNode.value(item, key))) }
+                let present = written.compactMap { key, text in text.map { (key, $0) } }
+                let raw = present.filter { $0.0 == "target" || $0.0 == "published" }.map { "\($0.0): \($0.1)" }.joined(separator: " ")
+                guard let (values, record) = interpolateAll(present.map { ($0.1, Optional(item)) }, field: "ports", written: raw) else { continue }
+                let resolved = Dictionary(uniqueKeysWithValues: zip(present.map(\.0), values))
+                guard let targetText = resolved["target"], let containerRange = ComposePortSyntax.range(Substring(targetText)) else {
                     note("a `ports` entry without a numeric target", item)
                     continue
                 }
                 var port = ComposePort(containerPort: containerRange.0, containerPortEnd: containerRange.1,
-                                       hostIP: ComposeYAMLNode.string(ComposeYAMLNode.value(item, "host_ip")),
-                                       protocolName: ComposeYAMLNode.string(ComposeYAMLNode.value(item, "protocol"))?.lowercased() ?? "tcp",
-                                       raw: "target: \(targetText)" + (published.map { " published: \($0)" } ?? ""),
-                                       source: location(item))
-                if let published {
+                                       hostIP: resolved["host_ip"].flatMap { $0.isEmpty ? nil : $0 },
+                                       protocolName: resolved["protocol"]?.lowercased() ?? "tcp",
+                                       raw: raw, source: location(item))
+                port.interpolation = record
+                if let published = resolved["published"], !published.isEmpty {
                     guard let range = ComposePortSyntax.range(Substring(published)) else {
-                        note("`published: \(published)` is not a port (variables are not interpolated)", item)
+                        note("`published: \(published)` is not a port", item)
                         continue
                     }
                     port.publishedPort = range.0
@@ -283,10 +414,13 @@ struct ServiceReader {
                 }
                 result.append(port)
             } else if let text = ComposeYAMLNode.string(item) {
-                guard let port = ComposePortSyntax.parse(text, source: location(item)) else {
-                    note("`\(text)` is not a port mapping (variables are not interpolated)", item)
+                guard let (resolved, record) = interpolate(text, field: "ports", at: item) else { continue }
+                guard var port = ComposePortSyntax.parse(resolved, source: location(item)) else {
+                    note(record == nil ? "`\(text)` is not a port mapping" : "`\(text)` (= `\(resolved)`) is not a port mapping", item)
                     continue
                 }
+                port.raw = text
+                port.interpolation = record
                 result.append(port)
             }
         }
@@ -304,18 +438,27 @@ struct ServiceReader {
         var result: [ComposeMount] = []
         for item in node.sequence.map({ Array($0) }) ?? [] {
             if item.mapping != nil {
-                guard let target = ComposeYAMLNode.string(ComposeYAMLNode.value(item, "target")) else {
+                let keys = ["type", "source", "target"]
+                let present = keys.compactMap { key in ComposeYAMLNode.string(ComposeYAMLNode.value(item, key)).map { (key, $0) } }
+                let raw = present.map { "\($0.0): \($0.1)" }.joined(separator: " ")
+                guard let (values, record) = interpolateAll(present.map { ($0.1, Optional(item)) }, field: "volumes", written: raw) else { continue }
+                let resolved = Dictionary(uniqueKeysWithValues: zip(present.map(\.0), values))
+                guard let target = resolved["target"], !target.isEmpty else {
                     note("a `volumes` entry without a target", item)
                     continue
                 }
-                let type = ComposeYAMLNode.string(ComposeYAMLNode.value(item, "type")) ?? "volume"
-                var source = ComposeYAMLNode.string(ComposeYAMLNode.value(item, "source"))
+                let type = resolved["type"] ?? "volume"
+                var source = resolved["source"].flatMap { $0.isEmpty ? nil : $0 }
                 if type == "bind", let path = source { source = resolve(path) }
-                result.append(ComposeMount(type: type, source: source, target: target,
-                                           readOnly: ComposeYAMLNode.bool(ComposeYAMLNode.value(item, "read_only")) ?? false,
-                                           location: location(item)))
-            } else if let text = ComposeYAMLNode.string(item) {
+                var mount = ComposeMount(type: type, source: source, target: target,
+                                         readOnly: ComposeYAMLNode.bool(ComposeYAMLNode.value(item, "read_only")) ?? false,
+                                         location: location(item))
+                mount.interpolation = record
+                result.append(mount)
+            } else if let written = ComposeYAMLNode.string(item) {
+                guard let (text, record) = interpolate(written, field: "volumes", at: item) else { continue }
                 let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+                defer { if record != nil, !result.isEmpty, result[result.count - 1].location == location(item) { result[result.count - 1].interpolation = record } }
                 switch parts.count {
                 case 1:
                     result.append(ComposeMount(type: "volume", source: nil, target: parts[0], location: location(item)))
@@ -332,13 +475,19 @@ struct ServiceReader {
         return result
     }
 
-    func healthcheck(_ node: Node, keyNode: Node) -> ComposeHealthcheck {
+    mutating func healthcheck(_ node: Node, keyNode: Node) -> ComposeHealthcheck {
         let testNode = ComposeYAMLNode.value(node, "test")
         var test: [String] = []
         if let sequence = testNode?.sequence {
             test = sequence.compactMap { ComposeYAMLNode.string($0) }
         } else if let text = ComposeYAMLNode.string(testNode) {
             test = ["CMD-SHELL", text]
+        }
+        // The test as written stays when a variable in it is not known (listed as unresolved).
+        if test.contains(where: { $0.contains("$") }),
+           let (values, record) = interpolateAll(test.map { ($0, testNode) }, field: "healthcheck", written: test.joined(separator: " "), shown: "the healthcheck test") {
+            test = values
+            if let record { interpolations.append(record) }
         }
         func seconds(_ key: String) -> Double? {
             ComposeYAMLNode.string(ComposeYAMLNode.value(node, key)).flatMap(ComposeDuration.seconds)
