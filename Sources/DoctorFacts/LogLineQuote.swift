@@ -7,7 +7,9 @@
 /// nginx's error-log fields `request: "GET /p?q HTTP/1.1"`, `upstream: "…"`,
 /// `referrer: "…"`, `host: "…"`, `subrequest: "…"`; the `request "…"` of a Caddy line as
 /// gwdoctor summarises it; and a Caddy JSON line's `"uri":"…"` and `"Referer":["…"]`
-/// (the `request` object holds `uri`). The rest of the line is left byte for byte.
+/// (the `request` object holds `uri`); and a request as app servers log it, a method then a
+/// path (Gunicorn's `Error handling request GET /p?q`, uWSGI's `HARAKIRI … GET /p?q since …`).
+/// The rest of the line is left byte for byte.
 ///
 /// Applying it twice gives the same text. Snapshots record files raw; this is for reports.
 public enum LogLineQuote {
@@ -42,6 +44,21 @@ public enum LogLineQuote {
                                    : quotedValue(bytes, from: value.start, json: false, into: &out)
                 continue
             }
+            if let target = requestTarget(bytes, at: index) {
+                out.append(contentsOf: bytes[index..<target])
+                index = target
+                while index < bytes.count, bytes[index] != space, bytes[index] != quote, bytes[index] != question {
+                    out.append(bytes[index])
+                    index += 1
+                }
+                if index < bytes.count, bytes[index] == question {
+                    var end = index + 1
+                    while end < bytes.count, bytes[end] != space, bytes[end] != quote { end += 1 }
+                    out.append(contentsOf: end > index + 1 ? Array(elidedQuery.utf8) : [question])
+                    index = end
+                }
+                continue
+            }
             out.append(bytes[index])
             index += 1
         }
@@ -54,6 +71,20 @@ public enum LogLineQuote {
     private static let backslash = UInt8(ascii: "\\"), colon = UInt8(ascii: ":")
     private static let keys: [[UInt8]] = ["subrequest", "request", "upstream", "referrer", "referer", "host", "uri"]
         .map { Array($0.utf8) }
+
+    private static let methods: [[UInt8]] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"].map { Array($0.utf8) }
+
+    /// When an HTTP method (upper case, a word of its own) and a space then a path start at
+    /// `index`: where the path starts.
+    private static func requestTarget(_ bytes: [UInt8], at index: Int) -> Int? {
+        if index > 0, isWordByte(bytes[index - 1]) { return nil }
+        guard let method = methods.first(where: { method in
+            index + method.count < bytes.count && bytes[index..<(index + method.count)].elementsEqual(method)
+        }) else { return nil }
+        let target = index + method.count + 1
+        guard bytes[index + method.count] == space, target < bytes.count, bytes[target] == UInt8(ascii: "/") else { return nil }
+        return target
+    }
 
     /// When a field whose value holds a URL starts at `index`: where its value starts (after
     /// `request: "`, `request "`, `"uri":` …) and whether it is JSON (escapes, arrays).

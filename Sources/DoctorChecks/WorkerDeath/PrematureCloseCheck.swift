@@ -152,7 +152,8 @@ public struct PrematureCloseCheck: Check {
 
     private func fix(_ cause: WorkerDeathCause, kind: String, timeout: TimeoutSetting?, service: ManagedService?,
                      pairs: [WorkerDeathPair]) -> [String] {
-        let request = pairs.last?.event.request.map { " (\($0))" } ?? ""
+        // Quoted like a log line: the path without its query (tokens), not kilobytes long.
+        let request = pairs.last?.event.request.map { " (\(LogLineQuote.quote($0, limit: 200)))" } ?? ""
         switch cause {
         case .workerTimeout:
             let setting = kind == "uwsgi" ? "harakiri" : "--timeout"
