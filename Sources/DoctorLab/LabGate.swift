@@ -19,6 +19,32 @@ extension Lab {
         try handle.write(contentsOf: Data("\nimport os\nGATE_SETTING = os.environ[\"\(Lab.gateMissingVariable)\"]  # lab: needs a variable nobody set\n".utf8))
     }
 
+    /// `LABDIR/manage-py-runs.log`: one line per run of an instrumented release's `manage.py`
+    /// (see `recordManagePyRuns`).
+    public var managePyRunLog: String { "\(directory)/manage-py-runs.log" }
+
+    /// Makes release `id`'s real `manage.py` append its subcommand (`shell`, `migrate`) to
+    /// `managePyRunLog` before Django starts. Nothing in the lab runs `manage.py shell` but
+    /// gwdoctor's migration reader (`manage.py shell -c <reader>`), so the `shell` lines count
+    /// how often gwdoctor ran it — each run costs a Django start (seconds on a real project).
+    public func recordManagePyRuns(_ tree: LabReleaseTree, release id: String) throws {
+        let path = tree.release(id) + "/manage.py"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let hook = "def main():\n    with open(\(pythonString(managePyRunLog)), \"a\") as log:  # lab: count the runs\n"
+            + "        log.write((sys.argv[1] if len(sys.argv) > 1 else \"\") + \"\\n\")\n"
+        guard text.contains("def main():\n") else { throw LabError.io("\(path) has no main() to instrument") }
+        try text.replacingOccurrences(of: "def main():\n", with: hook).write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// How many times an instrumented `manage.py` ran `subcommand` so far.
+    public func managePyRuns(_ subcommand: String) -> Int {
+        ((try? String(contentsOfFile: managePyRunLog, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0 == subcommand }.count
+    }
+
+    private func pythonString(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
     /// `gwdoctor gate --nginx-conf <lab nginx.conf> --state-dir LABDIR/state --release DIR EXTRA…`.
     public func gate(release directory: String, _ extra: [String] = [], timeout: Duration = .seconds(240)) async throws -> DoctorRun {
         try await runDoctor(["gate", "--nginx-conf", nginxConfigPath, "--state-dir", rollbackStateDirectory, "--release", directory] + extra,

@@ -86,11 +86,11 @@ public struct GatePlanner: Sendable {
             return refused("\(directory) is not ROOT/releases/ID of a deploy root found from what runs ("
                 + (roots.isEmpty ? "none found" : roots.joined(separator: ", ")) + (rootDirectory.map { "; --root-dir \($0)" } ?? "") + ")")
         }
-        var forward = await RollbackPlanner(host: host, facts: facts).plan(requested: id, rootDirectory: layout.root)
-        // The planner's schema verdict is about going *to* the new release: the gate only asks
-        // the schema question when it would switch back (see GateExecutor).
-        forward.schema = SchemaVerdict(decision: .notApplicable, reason: "a deploy moves forward; checked only before switching back")
-        var notes = forward.notes.filter { !$0.hasPrefix("while looking for migrations") }
+        // The schema question is about the release switched *to*: a deploy moves forward, so the
+        // gate asks it only before switching back (GateExecutor), and does not run the reader here.
+        var forward = await RollbackPlanner(host: host, facts: facts)
+            .plan(requested: id, rootDirectory: layout.root, schema: .skip("a deploy moves forward; checked only before switching back"))
+        var notes = forward.notes
         forward.notes = []
         if layout.current.release == nil || forward.previousLinkTarget == nil {
             return refused("\(layout.current.path) does not point at a release: there would be nothing to switch back to", root: layout.root)

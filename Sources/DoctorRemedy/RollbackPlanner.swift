@@ -19,7 +19,11 @@ public struct RollbackPlanner: Sendable {
     /// - Parameters:
     ///   - requested: `--to ID`.
     ///   - rootDirectory: `--root-dir`, to choose among several deploy roots.
-    public func plan(requested: String?, rootDirectory: String?) async -> RollbackPlan {
+    ///   - schema: whether to run the schema guard. `gate` plans its switch *forward* with
+    ///     `.skip`: the guard runs the app's `manage.py` (seconds on a real project) and its
+    ///     question — may the target run on the database as it is — only matters before a
+    ///     switch back, which the gate asks after a failure with the old release as target.
+    public func plan(requested: String?, rootDirectory: String?, schema schemaMode: SchemaMode = .check) async -> RollbackPlan {
         let layouts = facts.releases
         let layout: ReleaseLayout
         if let rootDirectory {
@@ -58,7 +62,9 @@ public struct RollbackPlanner: Sendable {
         }
         var notes: [String] = []
         let schema: SchemaVerdict
-        if let target = selection.target {
+        if case let .skip(reason) = schemaMode {
+            schema = SchemaVerdict(decision: .notApplicable, reason: reason)
+        } else if let target = selection.target {
             schema = await guardSchema(layout: layout, target: target, services: managed, notes: &notes)
         } else {
             schema = SchemaVerdict(decision: .notApplicable, reason: "no target release")
@@ -68,6 +74,13 @@ public struct RollbackPlanner: Sendable {
                             newLinkTarget: selection.target.map { linkTarget(for: $0, layout: layout) },
                             skipped: selection.skipped, services: services, routes: routes(of: layout),
                             schema: schema, refusal: refusal, notes: notes)
+    }
+
+    /// Whether `plan` runs the schema guard.
+    public enum SchemaMode: Hashable, Sendable {
+        case check
+        /// No guard (nothing is read, no `manage.py` runs); the verdict is `notApplicable` with this reason.
+        case skip(String)
     }
 
     static func refused(root: String, _ reason: String) -> RollbackPlan {

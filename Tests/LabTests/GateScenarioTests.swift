@@ -60,6 +60,11 @@ extension LabTests {
             return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
         }
 
+        /// Both releases' manage.py log their runs: `shell` is gwdoctor's migration reader.
+        private func countReaderRuns(_ lab: Lab, _ tree: LabReleaseTree) throws {
+            for id in ["1", "2"] { try lab.recordManagePyRuns(tree, release: id) }
+        }
+
         private func steps(_ lab: Lab) -> [String] {
             lab.auditEntries().map { "\($0["step"] as? String ?? "?"):\($0["outcome"] as? String ?? "?")" }
         }
@@ -68,6 +73,7 @@ extension LabTests {
         func goodRelease() async throws {
             try await withScenarioLab("gate-good") { lab in
                 let tree = try lab.makeReleaseTree([LabRelease(id: "1"), LabRelease(id: "2")], current: "1")
+                try countReaderRuns(lab, tree)
                 let site = try await startStack(lab, tree)
                 let nginxBefore = nginxMasterPID(lab)
                 let otherBefore = try await lab.programPID(other)
@@ -89,6 +95,7 @@ extension LabTests {
                 #expect(!last.isEmpty && last.allSatisfy { $0["healthy"] as? Bool == true }, "\(last)")
                 #expect(last.first.flatMap { $0["via_proxy"] as? String }?.hasSuffix("/health/ → 200") == true, "\(last)")
                 #expect(json["diagnosis"] == nil)
+                #expect(lab.managePyRuns("shell") == 0, "a gate that passes never needs the schema: no manage.py run (dry run included)")
 
                 #expect(link(tree) == "releases/2", "current: \(link(tree) ?? "nil")")
                 let status = try await lab.waitForProgramState(app, states: ["RUNNING"])
@@ -120,6 +127,7 @@ extension LabTests {
             try await withScenarioLab("gate-crash") { lab in
                 let tree = try lab.makeReleaseTree([LabRelease(id: "1"), LabRelease(id: "2")], current: "1")
                 try lab.requireEnvironmentVariable(tree, release: "2")
+                try countReaderRuns(lab, tree)
                 let site = try await startStack(lab, tree)
                 let nginxBefore = nginxMasterPID(lab)
                 let otherBefore = try await lab.programPID(other)
@@ -136,6 +144,7 @@ extension LabTests {
                 #expect(diagnosis["status"] as? String == "critical", "\(run)")
                 #expect((diagnosis["summary"] as? String)?.contains(Lab.gateMissingVariable) == true, "the summary names the variable:\n\(run)")
                 #expect((json["message"] as? String)?.contains("app-startup-crash (missing-env-var)") == true, "\(run)")
+                #expect(lab.managePyRuns("shell") == 1, "the schema is read once, before the switch back (with release 1): \(lab.managePyRuns("shell"))")
 
                 #expect(link(tree) == "releases/1", "switched back: \(link(tree) ?? "nil")")
                 let status = try await lab.waitForProgramState(app, states: ["RUNNING"], timeout: .seconds(60))
@@ -167,6 +176,7 @@ extension LabTests {
                 let tree = try lab.makeReleaseTree([LabRelease(id: "1"), LabRelease(id: "2")], current: "1")
                 try lab.addProbeMigrations(tree, release: "2")
                 try lab.requireEnvironmentVariable(tree, release: "2", in: "labsite/wsgi.py")
+                try countReaderRuns(lab, tree)
                 let site = try await startStack(lab, tree)
                 try await lab.migrate(tree, release: "2")
                 let appliedBefore = try await lab.appliedMigrations()
@@ -184,6 +194,7 @@ extension LabTests {
                 #expect(run.stdout.contains("probe.0003_backfill_status (irreversible: RunPython without reverse_code at line 18)"), "\(run)")
                 #expect(run.stdout.contains("Release 2 is left in place"), "\(run)")
                 #expect(run.stdout.contains("manage.py migrate probe zero"), "the undo command:\n\(run)")
+                #expect(lab.managePyRuns("shell") == 1, "the schema is read once, after the failure: \(lab.managePyRuns("shell"))")
 
                 #expect(link(tree) == "releases/2", "not switched back: \(link(tree) ?? "nil")")
                 #expect(steps(lab) == ["plan:succeeded", "switch-release:succeeded", "restart-service:failed", "verify:failed",
