@@ -66,15 +66,19 @@ struct GateCommand: AsyncParsableCommand {
     func validate() throws {
         guard successes >= 1 else { throw ValidationError("--successes must be at least 1") }
         guard timeout.seconds >= 1 else { throw ValidationError("--timeout must be at least 1s") }
+        guard path.hasPrefix("/"), !path.contains(where: { $0 == " " || $0.isNewline }) else {
+            throw ValidationError("--path must be an absolute URL path without spaces (got \(path))")
+        }
     }
 
     func run() async throws {
         var code: Int32 = 0
-        _ = try await Terminal.guardingErrors {
+        let status = try await Terminal.guardingErrors {
             code = try await gate()
             return .ok
         }
-        throw ExitCode(code)
+        // A CLIError (a snapshot given, a host that cannot be read) is "could not decide".
+        throw ExitCode(status == .unknown ? 3 : code)
     }
 
     private static func absolute(_ path: String) -> String {
@@ -83,6 +87,11 @@ struct GateCommand: AsyncParsableCommand {
 
     private func gate() async throws -> Int32 {
         let host = try hostOptions.makeHost()
+        // The operator's paths first: a typo is a usage error that writes nothing (no state directory, no audit line).
+        if let refusal = DeployArguments(host: host).checkGate(release: Self.absolute(release), rootDirectory: rootDirectory.map(Self.absolute)) {
+            Terminal.writeError("gwdoctor gate: \(refusal.message)\n")
+            return ExitCode.validationFailure.rawValue
+        }
         let options = hostOptions.gatherOptions(runConfigTest: true, probe: true)
         // Probing before the switch gives the proxy listener and Host header each route is reached with.
         let facts = await FactGatherer(host: host, options: options).gather()

@@ -39,19 +39,33 @@ struct RollbackCommand: AsyncParsableCommand {
 
     func run() async throws {
         var code: Int32 = 0
-        _ = try await Terminal.guardingErrors {
+        let status = try await Terminal.guardingErrors {
             code = try await rollback()
             return .ok
         }
-        throw ExitCode(code)
+        // A CLIError (a snapshot with --apply, a host that cannot be read) is "could not decide".
+        throw ExitCode(status == .unknown ? 3 : code)
+    }
+
+    private func usageError(_ refusal: DeployArguments.Refusal) -> Int32 {
+        Terminal.writeError("gwdoctor rollback: \(refusal.message)\n")
+        return ExitCode.validationFailure.rawValue
     }
 
     /// The exit code (see the type's comment).
     private func rollback() async throws -> Int32 {
         let host = try hostOptions.makeHost()
-        let facts = await FactGatherer(host: host, options: hostOptions.gatherOptions(runConfigTest: false, probe: false)).gather()
         let root = rootDirectory.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
+        // The operator's words first: a typo is a usage error that writes nothing (no state directory, no audit line).
+        let arguments = DeployArguments(host: host)
+        if let refusal = arguments.checkRollback(rootDirectory: root, target: target) { return usageError(refusal) }
+        let facts = await FactGatherer(host: host, options: hostOptions.gatherOptions(runConfigTest: false, probe: false)).gather()
         let plan = await RollbackPlanner(host: host, facts: facts).plan(requested: target, rootDirectory: root)
+        // --to an id the root found from what runs does not have: the same usage error, once the root is known.
+        if let target, plan.target == nil, facts.releases.contains(where: { $0.root == plan.root }),
+           let refusal = arguments.checkRelease(target, root: plan.root) {
+            return usageError(refusal)
+        }
         Terminal.write(plan.render(forceSchema: forceSchema))
         let applicable = plan.isApplicable(forceSchema: forceSchema)
         guard remedy.apply else {

@@ -86,6 +86,13 @@ extension LabTests {
                 #expect(link(tree) == "releases/1")
                 #expect(lab.auditEntries().isEmpty)
 
+                // A typo in --release is a usage error: one line on stderr, exit 64, no state directory, no audit line.
+                let typo = try await lab.gate(release: tree.root + "/releses/2")
+                #expect(typo.exitCode == 64, "\(typo)")
+                #expect(typo.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+                        == "gwdoctor gate: --release \(tree.root)/releses/2: no such directory", "\(typo)")
+                #expect(!lab.exists(lab.rollbackStateDirectory), "a refused argument must not create the state directory")
+
                 let run = try await lab.gate(release: tree.release("2"), ["--timeout", "30s", "--format", "json"])
                 #expect(run.exitCode == 0, "\(run)\n\(lab.logs())")
                 let json = try run.json()
@@ -115,9 +122,11 @@ extension LabTests {
                 let again = try await lab.gate(release: tree.release("2"))
                 #expect(again.exitCode == 1, "\(again)")
                 #expect(again.stdout.contains("already current"), "\(again)")
-                // So does a directory that is not a release of the root.
+                // A directory that is not a release is a usage error, not an audited refusal.
+                let entries = lab.auditEntries().count
                 let stray = try await lab.gate(release: lab.directory)
-                #expect(stray.exitCode == 1 && stray.stdout.contains("is not ROOT/releases/ID"), "\(stray)")
+                #expect(stray.exitCode == 64 && stray.stderr.contains("not a release directory (ROOT/releases/ID)"), "\(stray)")
+                #expect(lab.auditEntries().count == entries, "a usage error writes no audit line")
                 #expect(link(tree) == "releases/2")
             }
         }

@@ -103,6 +103,16 @@ extension LabTests {
                 #expect(link(tree) == "releases/2", "a dry run must not switch: \(link(tree) ?? "nil")")
                 #expect(lab.auditEntries().isEmpty, "a dry run writes no audit entry")
 
+                // Typos in --to and --root-dir are usage errors: exit 64, one line, no state directory.
+                for (extra, message) in [(["--to", "7"], "gwdoctor rollback: --to 7: no release 7 in \(tree.root)/releases"),
+                                         (["--root-dir", tree.root + "x"], "gwdoctor rollback: --root-dir \(tree.root)x: no such directory")] {
+                    let typo = try await lab.rollback(["--apply", "--yes"] + extra)
+                    #expect(typo.exitCode == 64, "\(typo)")
+                    #expect(typo.stderr.trimmingCharacters(in: .whitespacesAndNewlines) == message, "\(typo)")
+                    #expect(!lab.exists(lab.rollbackStateDirectory), "a refused argument must not create the state directory")
+                }
+                #expect(link(tree) == "releases/2")
+
                 let run = try await lab.rollback(["--apply", "--yes"])
                 #expect(run.exitCode == 0, "\(run)\n\(lab.logs())")
                 #expect(link(tree) == "releases/1", "current: \(link(tree) ?? "nil")")
