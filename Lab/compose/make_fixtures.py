@@ -162,6 +162,14 @@ PROJECTS = {
     "port-match": dict(
         compose=compose(nginx=False, web_ports=["127.0.0.1:8001:8000"]),
         host_nginx=True),
+    # The published port through a variable (`${APP_PORT:-8000}`): set to the proxy's 8001 in .env
+    # (matched), or left unset so Compose's default 8000 applies (the proxy's 8001 is not published).
+    "port-env": dict(
+        compose=compose(nginx=False, web_ports=["127.0.0.1:${APP_PORT:-8000}:8000"]),
+        host_nginx=True, env_extra="APP_PORT=8001\n"),
+    "port-default": dict(
+        compose=compose(nginx=False, web_ports=["127.0.0.1:${APP_PORT:-8000}:8000"]),
+        host_nginx=True),
     "socket-shared": dict(
         compose=compose(web_command="gunicorn shop.wsgi:application --bind unix:/run/gunicorn/gunicorn.sock --workers 3",
                         web_volumes=["static:/app/staticfiles", "sockets:/run/gunicorn"],
@@ -214,7 +222,7 @@ def main():
         assert isinstance(document.get("services"), dict), name
         write(f"{root}/compose.yaml", spec["compose"])
         write(f"{root}/Dockerfile", DOCKERFILE)
-        write(f"{root}/.env", ENV_FILE)
+        write(f"{root}/.env", ENV_FILE + spec.get("env_extra", ""))
         write(f"{root}/requirements.txt", "Django==5.1.4\ngunicorn==23.0.0\npsycopg[binary]==3.2.3\n")
         if "nginx_conf" in spec:
             write(f"{root}/nginx/default.conf", spec["nginx_conf"])

@@ -68,9 +68,20 @@ public struct ComposePublishedPortMismatchCheck: Check {
                     summary: "\(route.directive) at \(route.source) passes to \(host):\(port), but project \(project.name) publishes \(service.name) on host port \(publishedPort)\(why); nothing listens on \(port)",
                     route: route.label, evidence: evidence,
                     fix: ["Change \(route.directive) at \(route.source) to http://\(hostIP):\(publishedPort), then nginx -t && nginx -s reload",
-                          "Or publish the port the proxy uses: `\(port):\(mapping.containerPort)` under service \(service.name) at \(mapping.source), then \(ComposeFacts.composeCommand(project, "up -d \(service.name)"))"]))
+                          publishFix(port: port, mapping: mapping, service: service, project: project)]))
             }
         }
         return findings
+    }
+
+    /// A mapping written with variables is changed where its value comes from: the variable in `.env`.
+    private func publishFix(port: Int, mapping: ComposePort, service: ComposeService, project: ComposeProject) -> String {
+        let up = ComposeFacts.composeCommand(project, "up -d \(service.name)")
+        guard let interpolation = mapping.interpolation else {
+            return "Or publish the port the proxy uses: `\(port):\(mapping.containerPort)` under service \(service.name) at \(mapping.source), then \(up)"
+        }
+        let names = interpolation.variables.reduce(into: [String]()) { if !$0.contains($1.name) { $0.append($1.name) } }
+        let envFile = interpolation.envFile ?? (project.workingDirectory == "/" ? "" : project.workingDirectory) + "/.env"
+        return "Or publish the port the proxy uses: `\(mapping.raw)` at \(mapping.source) gives \(mapping.resolvedText); set \(names.joined(separator: ", ")) in \(envFile) so it gives host port \(port) (or write `\(port):\(mapping.containerPort)` there), then \(up)"
     }
 }
