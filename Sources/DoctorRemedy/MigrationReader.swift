@@ -15,7 +15,9 @@ import Foundation
 /// sees, and the script prints only labels, names and the backend's vendor word.
 ///
 /// The environment's values are read from the service definition (supervisor `environment=`,
-/// systemd `Environment=` / `EnvironmentFile=`), handed to the command through its environment
+/// continued over indented lines, with `%(ENV_X)s` expanded from supervisord's own environ;
+/// systemd `Environment=` / `EnvironmentFile=`) and from the app server's config (uWSGI ini
+/// `env =`, gunicorn.conf.py `raw_env`), handed to the command through its environment
 /// only, and never printed (`CommandEnvironment` shows names). `PYTHONDONTWRITEBYTECODE=1`
 /// keeps the run from writing `__pycache__` into the release.
 struct MigrationReader: Sendable {
@@ -61,11 +63,13 @@ struct MigrationReader: Sendable {
             return (.failure(SchemaReadFailure("release \(id) has no manage.py")), nil)
         }
         let directory = service.definition?.workingDirectory.map { rebase($0.path, to: path) } ?? (manage as NSString).deletingLastPathComponent
-        let environment: CommandEnvironment
+        var environment: CommandEnvironment
         switch self.environment(of: service) {
         case let .success(read): environment = read
         case let .failure(failure): return (.failure(failure), nil)
         }
+        // What the app server itself sets, over what its manager gave it (it runs later, in the app's process).
+        environment.merge(appServerEnvironment(of: service, release: path))
         guard let command = AllowedCommand.djangoAppliedMigrations(interpreter: interpreter, manage: manage, workingDirectory: directory,
                                                                     environment: environment) else {
             return (.failure(SchemaReadFailure("\(interpreter) or \(manage) is not a plain absolute path")), nil)
@@ -128,7 +132,9 @@ struct MigrationReader: Sendable {
         switch service.manager {
         case "supervisor":
             guard let file = service.source.map(Self.stripLine), let config = text(file),
-                  let values = MigrationCommandEnvironmentParser.supervisorProgram(service.name, configText: config, file: file) else {
+                  let values = MigrationCommandEnvironmentParser.supervisorProgram(
+                      service.name, configText: config, file: file,
+                      supervisordEnvironment: config.contains("%(ENV_") ? supervisordEnvironment(of: service) : [:]) else {
                 return .failure(SchemaReadFailure("the [program:\(service.name)] section could not be read for its environment"))
             }
             environment.merge(values)
@@ -154,6 +160,53 @@ struct MigrationReader: Sendable {
             break
         }
         return .success(environment)
+    }
+
+    /// The environment of the supervisord that runs `service`, for `%(ENV_X)s` in its config
+    /// (supervisord expands them from its own environment): the parent of the program's
+    /// process, else the supervisord started with the config gwdoctor read its status through,
+    /// else the only supervisord. Empty when none is found or its environ cannot be read.
+    private func supervisordEnvironment(of service: ManagedService) -> [String: String] {
+        guard let processes = try? host.processes() else { return [:] }
+        let supervisords = processes.filter { process in
+            process.comm.hasPrefix("supervisord") || process.cmdline.prefix(2).contains { ($0 as NSString).lastPathComponent.hasPrefix("supervisord") }
+        }
+        let parent = service.pid.flatMap { pid in processes.first { $0.pid == pid } }.flatMap { child in supervisords.first { $0.pid == child.ppid } }
+        let byConfig = service.managerConfig.flatMap { config in
+            supervisords.first { process in
+                let words = process.cmdline
+                return words.indices.contains { index in
+                    (words[index] == "-c" || words[index] == "--configuration") && index + 1 < words.count && words[index + 1] == config
+                        || words[index] == "--configuration=" + config
+                }
+            }
+        }
+        guard let supervisord = parent ?? byConfig ?? (supervisords.count == 1 ? supervisords.first : nil),
+              let bytes = try? host.readFile("/proc/\(supervisord.pid)/environ", maxBytes: 1 << 20) else { return [:] }
+        return MigrationCommandEnvironmentParser.processEnvironment(bytes)
+    }
+
+    /// What the app server's own config sets in the app's environment: uWSGI ini `env =`
+    /// lines, gunicorn.conf.py `raw_env`. The files are the ones its command names (or
+    /// gunicorn's default `./gunicorn.conf.py`), taken in `release` when they lie under `current`.
+    private func appServerEnvironment(of service: ManagedService, release: String) -> CommandEnvironment {
+        let directory = service.definition?.workingDirectory?.path
+        guard let server = AppServerCommandLine.parse(service.command, workingDirectory: directory) else { return CommandEnvironment() }
+        var environment = CommandEnvironment()
+        func text(_ path: String) -> String? {
+            (try? host.readFile(path, maxBytes: 1 << 20)).map { String(decoding: $0, as: UTF8.self) }
+        }
+        if server.kind == "uwsgi" {
+            for ini in server.iniFiles {
+                let path = rebase(ini.path, to: release)
+                guard let config = text(path) else { continue }
+                environment.merge(MigrationCommandEnvironmentParser.uwsgiIni(config, file: path, section: ini.section,
+                                                                             placeholders: server.iniPlaceholders))
+            }
+        } else if server.kind == "gunicorn", let file = server.configFile ?? server.defaultConfigFile, let config = text(rebase(file, to: release)) {
+            environment.merge(MigrationCommandEnvironmentParser.gunicornConfig(config))
+        }
+        return environment
     }
 
     /// `/etc/supervisor/conf.d/app.conf:12` → `/etc/supervisor/conf.d/app.conf`.

@@ -106,6 +106,57 @@ public enum MigrationCommandEnvironmentParser {
         return CommandEnvironment(values)
     }
 
+    /// uWSGI `env = KEY=value` lines of one ini section (one variable a line, no quoting: the
+    /// value is everything after the first `=`, as uWSGI's `putenv` takes it), with the
+    /// placeholders the file settles expanded (`%d`, `%(key)`; `UWSGIIniFile.assignments`).
+    /// uWSGI sets them in its own environment at startup, so the app's settings see them.
+    public static func uwsgiIni(_ text: String, file: String, section: String = "uwsgi",
+                                placeholders: [String: String] = [:]) -> CommandEnvironment {
+        var values: [String: String] = [:]
+        for entry in UWSGIIniFile.assignments(text, file: file, section: section, placeholders: placeholders).entries where entry.key == "env" {
+            guard let equals = entry.value.firstIndex(of: "=") else { continue }
+            let key = String(entry.value[..<equals])
+            if isName(key) { values[key] = String(entry.value[entry.value.index(after: equals)...]) }
+        }
+        return CommandEnvironment(values)
+    }
+
+    /// gunicorn.conf.py `raw_env = ["KEY=value", …]` (a string or a list or tuple of literal
+    /// strings, possibly over several lines; the last top-level assignment wins, as when
+    /// Python runs the file). gunicorn puts them in `os.environ` before it loads the app. A
+    /// computed value (`raw_env = [f"…"]`, a name, a call) is not evaluated and gives nothing.
+    public static func gunicornConfig(_ text: String) -> CommandEnvironment {
+        var values: [String: String] = [:]
+        for assignment in GunicornConfigFile.assignments(text) where assignment.name == "raw_env" {
+            values = [:]
+            let items: [PythonLiteral]
+            switch PythonLiteral.parse(assignment.expression) {
+            case let .string(single)?: items = [.string(single)]
+            case let .sequence(elements)?: items = elements
+            default: continue
+            }
+            for case let .string(item) in items {
+                guard let equals = item.firstIndex(of: "=") else { continue }
+                let key = String(item[..<equals]).trimmingCharacters(in: .whitespaces)
+                if isName(key) { values[key] = String(item[item.index(after: equals)...]) }
+            }
+        }
+        return CommandEnvironment(values)
+    }
+
+    /// `/proc/PID/environ` (NUL-separated `KEY=value`): supervisord's own environment, which
+    /// `%(ENV_X)s` in its config expands from.
+    public static func processEnvironment(_ bytes: [UInt8]) -> [String: String] {
+        var values: [String: String] = [:]
+        for entry in bytes.split(separator: 0) {
+            let text = String(decoding: entry, as: UTF8.self)
+            guard let equals = text.firstIndex(of: "=") else { continue }
+            let key = String(text[..<equals])
+            if isName(key) { values[key] = String(text[text.index(after: equals)...]) }
+        }
+        return values
+    }
+
     static func isName(_ text: String) -> Bool {
         guard let first = text.unicodeScalars.first, first == "_" || first.properties.isAlphabetic, first.isASCII else { return false }
         return text.unicodeScalars.allSatisfy { $0.isASCII && ($0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0)) }
