@@ -83,6 +83,9 @@ extension LabTests {
                 #expect(evidence.contains(try readTimeoutSource(lab)), "\(evidence)")
                 #expect(evidence.contains("--timeout 30") && evidence.contains("ps -o args= -p"), "\(evidence)")
                 #expect(evidence.contains("GET /slow/ (1)"), "\(evidence)")
+                // nginx's line is quoted without its query (query strings carry tokens), path kept.
+                #expect(evidence.contains(#"request: "GET /slow/?… HTTP/1.1", upstream: "http://127.0.0.1:8000/slow/?…""#), "\(evidence)")
+                #expect(!run.stdout.contains("?s=3"), "\(run)")
                 #expect(finding.fix.joined(separator: "\n").contains("Fix the slow view first"), "\(finding.fix)")
                 // One request timing out is not saturation: two workers, one request in flight.
                 #expect(report.finding("worker-saturation") == nil, "\(run)")
