@@ -7,7 +7,9 @@ public struct ComposeService: Hashable, Codable, Sendable {
     public var image: String?
     /// The build context (`build: .` or `build.context`), as written.
     public var build: String?
-    /// `command:` as argv (a string is split like a shell would, without expansion); `nil` when not written.
+    /// `command:` as argv, after Compose interpolation (a string is interpolated, then split like a
+    /// shell would, without shell expansion); as written when a variable in it is not resolvable
+    /// (see `unresolved`); `nil` when not written. May hold `.env` values: shown only through `Redactor`.
     public var command: [String]?
     public var commandSource: SourceLocation?
     public var entrypoint: [String]?

@@ -12,6 +12,10 @@ import Foundation
 /// `nginx/app.conf` and `docker-compose.yml`); and the conventional places `/srv/*`, `/opt/*`,
 /// `/home/*/*`, one listing each, bounded. The engine is asked only when there is a reason (a
 /// project was found, or a Docker daemon runs): a host with neither gets no extra fact.
+///
+/// A project's `.env` (in its working directory) is read only when one of its compose files refers
+/// to a variable, for interpolation (`ComposeVariables`); a recording masks every value in it but
+/// those the ports, mounts and bind options used (`ComposeFile.keptVariables`).
 struct ComposeGatherer: Sendable {
     let host: any Host
     let options: GatherOptions
