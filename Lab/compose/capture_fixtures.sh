@@ -20,7 +20,7 @@ done
 # A host nginx in front of a published port: the compose file is found next to its config.
 # The host nginx really runs (on 127.0.0.1:18080, as root: this script's own process, stopped by
 # its pid file); the compose stack behind it cannot (no engine).
-for name in port-mismatch port-match port-env port-default socket-host socket-host-ok; do
+for name in port-mismatch port-match port-env port-default socket-host socket-host-env socket-host-ok; do
     root=/tmp/gwdoctor-compose-$name
     rm -rf "$out/compose-$name"
     nginx -c "$root/nginx/nginx.conf"

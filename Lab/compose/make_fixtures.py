@@ -189,6 +189,13 @@ PROJECTS = {
                         web_volumes=["static:/app/staticfiles", "./run:/run/gunicorn"],
                         healthcheck=["    healthcheck:", "      disable: true"]),
         host_nginx="http://unix:/tmp/gwdoctor-compose-socket-host-ok/run/gunicorn.sock"),
+    # The socket directory through a variable: `${RUN_DIR:-./run}` with RUN_DIR=./sockets in .env.
+    "socket-host-env": dict(
+        compose=compose(nginx=False,
+                        web_command="gunicorn shop.wsgi:application --bind unix:/run/gunicorn/gunicorn.sock --workers 3",
+                        web_volumes=["static:/app/staticfiles", "${RUN_DIR:-./run}:/run/gunicorn"],
+                        healthcheck=["    healthcheck:", "      disable: true"]),
+        host_nginx="http://unix:/run/gunicorn/gunicorn.sock", env_extra="RUN_DIR=./sockets\n"),
     "socket-mount": dict(
         compose=compose(web_command="gunicorn shop.wsgi:application --bind unix:/run/gunicorn/gunicorn.sock --workers 3",
                         web_volumes=["static:/app/staticfiles", "sockets:/run/gunicorn"],

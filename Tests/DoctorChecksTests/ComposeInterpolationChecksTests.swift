@@ -45,6 +45,16 @@ import Testing
         #expect(diagnosis.verdict.check == "compose-published-port-mismatch")
     }
 
+    @Test func socketDirectoryFromEnvFileGivesTheHostPath() async throws {
+        let facts = try await ComposeChecksTests.facts("compose-socket-host-env")
+        let finding = try #require(ComposeSocketMountMismatchCheck().run(facts).first)
+        let root = "/tmp/gwdoctor-compose-socket-host-env"
+        #expect(finding.summary.contains("on the host that socket is \(root)/sockets/gunicorn.sock"))
+        #expect(finding.evidence.contains { $0.text.contains("(\"${RUN_DIR:-./run}:/run/gunicorn\" = \(root)/sockets:/run/gunicorn (.env:4))") })
+        let env = try Self.snapshotFile("compose-socket-host-env", "\(root)/.env")
+        #expect(env.contains("RUN_DIR=./sockets") && !env.contains("fixture-not-a-real-key"))
+    }
+
     /// A `ports:` entry whose variable is not known may publish the proxy's port: no mismatch is claimed.
     @Test func unresolvedPortsClaimNoMismatch() async throws {
         var facts = try await ComposeChecksTests.facts("compose-port-default")
