@@ -250,6 +250,36 @@ struct ComposeInterpolationReferenceTests {
         #expect(ours.services.first?.ports.first?.publishedPort == 8002)
     }
 
+    /// `.env` edge cases as docker-compose's reader (python-dotenv) takes them: spaces around `=`,
+    /// CRLF line ends, `#` inside a value, an escaped quote, a tab before a comment, a literal `$`
+    /// in single quotes.
+    @Test func envFileEdgeCasesMatchDockerCompose() throws {
+        let compose = """
+            services:
+              web:
+                image: python:3.12-slim
+                ports:
+                  - "${SPACED}:8000"
+                  - "${CRLF_PORT}:8001"
+                volumes:
+                  - "${HASHED}:/a"
+                  - "${DQ_ESC}:/b"
+                  - "${TAB_COMMENT}:/c"
+                  - "${SQ}:/d"
+            """
+        let env = "SPACED = 8005\r\nCRLF_PORT=8006\r\nHASHED=/srv/a#b\r\nDQ_ESC=\"/srv/\\\"q\\\"\"\nTAB_COMMENT=/srv/c\t# comment\nSQ='/srv/$HOME'\n"
+        let directory = Self.temporaryProject("edge")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let reference = try Self.reference(compose: compose, env: env, in: directory)
+        #expect(reference.exitCode == 0, "\(reference.stderr)")
+        let theirs = try Self.service(reference, "web")
+        let web = try #require(Self.ours(compose: compose, env: env, in: directory).services.first)
+        #expect(Self.ourPorts(web) == Self.referencePorts(theirs))
+        #expect(Self.ourPorts(web).map(\.published) == [8005, 8006])
+        #expect(Self.ourMounts(web) == Self.referenceMounts(theirs))
+        #expect(Self.ourMounts(web).map(\.source) == ["/srv/a#b", "/srv/\"q\"", "/srv/c", "/srv/$HOME"])
+    }
+
     /// No `.env` at all: only the defaults written in the file apply.
     @Test func withoutAnEnvFileDefaultsApply() throws {
         let compose = """
