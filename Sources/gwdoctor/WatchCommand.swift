@@ -47,6 +47,10 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Address for /metrics and /healthz (HOST:PORT, [V6]:PORT); `off` serves nothing.", valueName: "addr"))
     var listen: String = ListenAddress.defaultValue.description
 
+    @Flag(name: .customLong("keep-resident-pages"),
+          help: "Keep the code pages that start-up and diagnoses faulted in (by default watch gives them back to idle at about half the RSS; docs/WATCH.md).")
+    var keepResidentPages = false
+
     @Flag(name: .customLong("allow-remote-listen"), help: "Accept a non-loopback --listen address (/metrics names every route and upstream).")
     var allowRemoteListen = false
 
@@ -87,6 +91,7 @@ struct WatchCommand: AsyncParsableCommand {
         settings.verifyTimeout = verifyTimeout.duration
         settings.gatherOptions = hostOptions.gatherOptions(runConfigTest: true, probe: true, sinceSeconds: 900)
         settings.fixRetryDelay = max(.seconds(60), interval.duration * 6)
+        settings.releaseIdlePages = !keepResidentPages
 
         let stop = StopSignal()
         // Signals become a flag: the loop finishes its round, the listener is closed, exit 0.
