@@ -33,11 +33,7 @@ public struct DeployArguments: Sendable {
         if let rootDirectory, let refusal = checkRoot(rootDirectory) { return refusal }
         let release = Self.normalise(release)
         let option = "--release \(release)"
-        switch kind(release, followLinks: true) {
-        case .missing?: return Refusal("\(option): no such directory")
-        case let kind? where kind != .directory: return Refusal("\(option): not a directory (\(kind.rawValue))")
-        default: break
-        }
+        if let refusal = checkDirectory(release, option: option) { return refusal }
         // As written, else with symlinks resolved (the planner matches a symlinked root through its target too).
         let written = (release as NSString).deletingLastPathComponent
         let resolved = (URL(fileURLWithPath: release).resolvingSymlinksInPath().path as NSString).deletingLastPathComponent
@@ -75,17 +71,22 @@ public struct DeployArguments: Sendable {
     func checkRoot(_ raw: String) -> Refusal? {
         let root = Self.normalise(raw)
         let option = "--root-dir \(root)"
-        switch kind(root, followLinks: true) {
-        case .missing?: return Refusal("\(option): no such directory")
-        case let kind? where kind != .directory: return Refusal("\(option): not a directory (\(kind.rawValue))")
-        default: break
-        }
+        if let refusal = checkDirectory(root, option: option) { return refusal }
         switch kind(root + "/releases", followLinks: true) {
         case .missing?: return Refusal("\(option): no releases/ directory: not a symlink-release deploy root (ROOT/releases/ID, ROOT/current)")
         case let kind? where kind != .directory: return Refusal("\(option): \(root)/releases is not a directory (\(kind.rawValue))")
         default: break
         }
         return checkCurrentLink(root, option: option)
+    }
+
+    /// `path` (followed) is a directory, or the host cannot tell.
+    private func checkDirectory(_ path: String, option: String) -> Refusal? {
+        switch kind(path, followLinks: true) {
+        case .missing?: Refusal("\(option): no such directory")
+        case let kind? where kind != .directory: Refusal("\(option): not a directory (\(kind.rawValue))")
+        default: nil
+        }
     }
 
     private func checkCurrentLink(_ root: String, option: String) -> Refusal? {
