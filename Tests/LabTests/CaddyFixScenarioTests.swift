@@ -17,62 +17,8 @@ import Glibc
 /// The lab runs as root, so `--state-dir` points into the lab's own directory.
 extension LabTests {
     @Suite("Caddy fix scenarios")
-    struct CaddyFixScenario {
-        private let app = "app"
-        private let other = "other"
-
-        private func stateDirectory(_ lab: Lab) -> String { "\(lab.directory)/state" }
-        private func auditPath(_ lab: Lab) -> String { "\(stateDirectory(lab))/audit.jsonl" }
-
-        private func otherProgram(_ lab: Lab) -> SupervisedProgram {
-            SupervisedProgram(name: other, command: [lab.python, "-c", "import time; time.sleep(100000)"], startsecs: 1)
-        }
-
-        /// `gwdoctor fix --caddyfile … --state-dir … --format json` plus `extra`.
-        private func fix(_ lab: Lab, _ extra: [String]) async throws -> DoctorRun {
-            try await lab.runDoctor(["fix", "--caddyfile", lab.caddyfilePath, "--state-dir", stateDirectory(lab),
-                                     "--format", "json"] + extra, timeout: .seconds(240))
-        }
-
-        private func auditLines(_ lab: Lab) -> [[String: Any]] {
-            readText(auditPath(lab)).split(separator: "\n").compactMap {
-                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-            }
-        }
-
-        private func results(_ run: DoctorRun) -> [[String: Any]] {
-            ((try? run.json())?["results"] as? [[String: Any]]) ?? []
-        }
-
-        private func result(_ run: DoctorRun, kind: String) -> [String: Any]? {
-            results(run).first { $0["kind"] as? String == kind }
-        }
-
-        private func afterStatus(_ run: DoctorRun) -> String? {
-            ((try? run.json())?["after"] as? [String: Any])?["status"] as? String
-        }
-
-        /// Three requests through Caddy, each expected to get `status`.
-        private func traffic(_ lab: Lab, _ site: LabCaddySite, expect status: Int,
-                             sourceLocation: SourceLocation = #_sourceLocation) async throws {
-            for result in try await lab.generateTraffic(site.listen, path: "/health/", count: 3) {
-                #expect(result.status == status, "through caddy: expected \(status), got \(result)\n\(lab.logs())\n\(lab.tail(lab.caddyLog))",
-                        sourceLocation: sourceLocation)
-            }
-        }
-
-        /// Everything a fix must leave alone: Caddy (a restart would give a new pid; Caddy is
-        /// one process), supervisord, and the other program.
-        private struct Untouched: Equatable {
-            var caddy: Set<Int>
-            var supervisord: pid_t
-            var other: pid_t?
-        }
-
-        private func untouched(_ lab: Lab, caddy: LabProcess) async throws -> Untouched {
-            Untouched(caddy: processTree(caddy.pid), supervisord: try #require(lab.supervisord).pid,
-                      other: try await lab.programPID(other))
-        }
+    struct CaddyFixScenario: FixScenarioSuite {
+        func proxyArguments(_ lab: Lab) -> [String] { ["--caddyfile", lab.caddyfilePath] }
 
         /// supervisord with gunicorn (`app`) and `other`, then Caddy in front of gunicorn.
         private func start(_ lab: Lab, bind: Bind) async throws -> (site: LabCaddySite, caddy: LabProcess) {
@@ -91,27 +37,16 @@ extension LabTests {
             try await withScenarioLab("caddy-fix-stopped") { lab in
                 let bind = Bind.tcp(8000)
                 let (site, caddy) = try await start(lab, bind: bind)
-                try await traffic(lab, site, expect: 200)
-                let before = try await untouched(lab, caddy: caddy)
+                try await expectProxyTraffic(lab, site.listen, through: "caddy", proxyLog: lab.caddyLog, expect: 200)
+                let before = try await untouched(lab, proxy: caddy)
                 let oldApp = try #require(try await lab.programPID(app))
                 let caddyfileBefore = readText(lab.caddyfilePath)
 
-                let stop = try await lab.supervisorctl(["stop", app])
-                #expect(stop.exitCode == 0, "\(stop)")
-                try await lab.waitForProgramState(app, states: ["STOPPED"])
-                try await traffic(lab, site, expect: 502)
+                try await stopApp(lab)
+                try await expectProxyTraffic(lab, site.listen, through: "caddy", proxyLog: lab.caddyLog, expect: 502)
 
                 // Dry run: one restart of the app program, no reload of Caddy, nothing changed.
-                let dry = try await fix(lab, [])
-                let dryJSON = try dry.json()
-                #expect(dry.exitCode == 2, "\(dry)")
-                #expect(dryJSON["mode"] as? String == "dry-run", "\(dry)")
-                let plan = (dryJSON["plan"] as? [[String: Any]]) ?? []
-                let restarts = plan.filter { $0["kind"] as? String == "restart-service" }
-                #expect(restarts.count == 1, "\(dry)")
-                #expect((restarts.first?["commands"] as? [String])?.first == "supervisorctl -c \(lab.supervisordConfigPath) restart \(app)", "\(dry)")
-                #expect(!plan.contains { ["validate-then-reload", "remove-stale-socket"].contains($0["kind"] as? String) }, "\(dry)")
-                #expect(try await lab.programStatus(app)?.state == "STOPPED")
+                try await expectDryRunPlansOneRestart(lab)
 
                 let applied = try await fix(lab, ["--apply", "--yes"])
                 #expect(applied.exitCode == 0, "\(applied)")
@@ -127,18 +62,11 @@ extension LabTests {
                 // Only gunicorn changed.
                 let newApp = try #require(try await lab.programPID(app))
                 #expect(newApp != oldApp)
-                #expect(try await untouched(lab, caddy: caddy) == before, "caddy, supervisord and \(other) must be untouched")
+                #expect(try await untouched(lab, proxy: caddy) == before, "caddy, supervisord and \(other) must be untouched")
                 #expect(readText(lab.caddyfilePath) == caddyfileBefore)
-                try await traffic(lab, site, expect: 200)
+                try await expectProxyTraffic(lab, site.listen, through: "caddy", proxyLog: lab.caddyLog, expect: 200)
 
-                let lines = auditLines(lab)
-                #expect(lines.count == 1, "\(readText(auditPath(lab)))")
-                let line = try #require(lines.first)
-                #expect(line["step"] as? String == "restart-service")
-                #expect(line["outcome"] as? String == "succeeded")
-                #expect(line["verified"] as? String == "passed")
-                #expect(line["exit_status"] as? Int == 0)
-                #expect(line["argv"] as? [String] == ["supervisorctl", "-c", lab.supervisordConfigPath, "restart", app])
+                try expectOneVerifiedRestart(lab)
             }
         }
 
@@ -147,7 +75,7 @@ extension LabTests {
             try await withScenarioLab("caddy-fix-broken") { lab in
                 let bind = Bind.tcp(8000)
                 let (site, caddy) = try await start(lab, bind: bind)
-                let before = try await untouched(lab, caddy: caddy)
+                let before = try await untouched(lab, proxy: caddy)
                 // A directive Caddy does not know: `caddy validate` fails; the running Caddy keeps its config.
                 try lab.writeCaddyfile(LabCaddySite(upstream: bind, siteDirectives: ["bogus_directive on"]))
                 let brokenLine = try #require(lab.lineNumber(of: "bogus_directive", in: lab.caddyfilePath))
@@ -156,40 +84,25 @@ extension LabTests {
                 #expect(validate.exitCode != 0 && (validate.stderr + validate.stdout).contains(location),
                         "caddy validate must fail at \(location):\n\(validate)")
                 let caddyfileBroken = readText(lab.caddyfilePath)
-                _ = try await lab.supervisorctl(["stop", app])
-                try await lab.waitForProgramState(app, states: ["STOPPED"])
-                try await traffic(lab, site, expect: 502)
+                try await stopApp(lab)
+                try await expectProxyTraffic(lab, site.listen, through: "caddy", proxyLog: lab.caddyLog, expect: 502)
 
-                let applied = try await fix(lab, ["--apply", "--yes"])
-                #expect(applied.exitCode != 0, "a refused reload leaves work for a person:\n\(applied)")
-                #expect(result(applied, kind: "restart-service")?["outcome"] as? String == "succeeded", "\(applied)")
-                let reload = try #require(result(applied, kind: "validate-then-reload"), "\(applied)")
-                #expect(reload["outcome"] as? String == "refused", "\(applied)")
-                let detail = reload["detail"] as? String ?? ""
-                #expect(detail.contains("NOT reloaded") && detail.contains(location) && detail.contains("bogus_directive"),
+                let (applied, detail) = try await applyWithBrokenProxyConfig(lab)
+                #expect(detail.contains(location) && detail.contains("bogus_directive"),
                         "caddy validate's error must be shown with Caddyfile:line:\n\(applied)")
-                #expect((reload["ran"] as? [String] ?? []).allSatisfy { !$0.contains(" reload ") }, "\(applied)")
+                #expect((result(applied, kind: "validate-then-reload")?["ran"] as? [String] ?? []).allSatisfy { !$0.contains(" reload ") },
+                        "\(applied)")
 
                 // Same Caddy process (no restart), still serving its old config: 200 once gunicorn is back.
-                #expect(try await untouched(lab, caddy: caddy) == before, "caddy must be neither reloaded nor restarted")
+                #expect(try await untouched(lab, proxy: caddy) == before, "caddy must be neither reloaded nor restarted")
                 #expect(readText(lab.caddyfilePath) == caddyfileBroken, "the Caddyfile must not be edited")
                 #expect(try await lab.programStatus(app)?.state == "RUNNING")
-                try await traffic(lab, site, expect: 200)
+                try await expectProxyTraffic(lab, site.listen, through: "caddy", proxyLog: lab.caddyLog, expect: 200)
 
-                let lines = auditLines(lab)
-                #expect(lines.map { $0["step"] as? String } == ["restart-service", "config-test"], "\(readText(auditPath(lab)))")
-                #expect(lines.first?["outcome"] as? String == "succeeded")
-                #expect(lines.last?["outcome"] as? String == "refused")
-                #expect((lines.last?["argv"] as? [String]).map { $0.contains("validate") && $0.contains(lab.caddyfilePath) } == true,
+                let configTest = expectRestartThenRefusedConfigTest(lab)
+                #expect((configTest?["argv"] as? [String]).map { $0.contains("validate") && $0.contains(lab.caddyfilePath) } == true,
                         "\(readText(auditPath(lab)))")
-                #expect((lines.last?["exit_status"] as? Int).map { $0 != 0 } == true)
-                #expect(!lines.contains { $0["step"] as? String == "reload-proxy" })
             }
         }
     }
-}
-
-/// A whole small file as text, empty when it cannot be read.
-private func readText(_ path: String) -> String {
-    (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
 }

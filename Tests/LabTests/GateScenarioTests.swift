@@ -14,59 +14,13 @@ import Glibc
 /// nothing else was touched (nginx's master pid, the other program's pid, release 1's files).
 extension LabTests {
     @Suite("Gate scenarios")
-    struct GateScenario {
-        private let app = "app"
-        private let other = "other"
-        private let bind = Bind.tcp(8000)
-
-        private func startStack(_ lab: Lab, _ tree: LabReleaseTree) async throws -> NginxSite {
-            try await lab.migrate(tree, release: "1")
-            // startsecs=5: a release that crashes on boot ends FATAL instead of being restarted forever.
-            let program = lab.releaseGunicornProgram(tree, name: app, bind: bind, startsecs: 5)
-            let bystander = lab.gunicornProgram(name: other, bind: .tcp(8001), workers: 1)
-            try await lab.startSupervisord(programs: [program, bystander])
-            for name in [app, other] {
-                let status = try await lab.waitForProgramState(name, states: ["RUNNING"], timeout: .seconds(60))
-                #expect(status.state == "RUNNING", "\(status)\n\(lab.tail(lab.programStderrLog(name)))")
-            }
-            try await lab.waitUntilHealthy(bind)
-            let site = NginxSite(upstream: bind)
-            try lab.writeNginxConfig(site)
-            try await lab.startNginx()
-            try await expectTraffic(lab, site, 200)
-            return site
-        }
-
-        private func expectTraffic(_ lab: Lab, _ site: NginxSite, _ status: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-            for result in try await lab.generateTraffic(site.listen, path: "/health/", count: 3) {
-                #expect(result.status == status, "through nginx: expected \(status), got \(result)\n\(lab.logs())", sourceLocation: sourceLocation)
-            }
-        }
-
-        private func link(_ tree: LabReleaseTree) -> String? {
-            try? FileManager.default.destinationOfSymbolicLink(atPath: tree.currentLink)
-        }
-
-        private func cwd(_ pid: pid_t?) -> String? {
-            pid.flatMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\($0)/cwd") }
-        }
-
-        private func nginxMasterPID(_ lab: Lab) -> String? {
-            (try? String(contentsOfFile: lab.nginxPIDFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-
-        private func markFile(_ tree: LabReleaseTree, _ id: String) -> [String: Any]? {
-            guard let data = FileManager.default.contents(atPath: tree.release(id) + "/.gwdoctor-bad") else { return nil }
-            return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-        }
+    struct GateScenario: ReleaseScenarioSuite {
+        /// A release that crashes on boot ends FATAL after 5 s instead of being restarted forever.
+        let startsecs = 5
 
         /// Both releases' manage.py log their runs: `shell` is gwdoctor's migration reader.
         private func countReaderRuns(_ lab: Lab, _ tree: LabReleaseTree) throws {
             for id in ["1", "2"] { try lab.recordManagePyRuns(tree, release: id) }
-        }
-
-        private func steps(_ lab: Lab) -> [String] {
-            lab.auditEntries().map { "\($0["step"] as? String ?? "?"):\($0["outcome"] as? String ?? "?")" }
         }
 
         @Test("gate with a good release 2: current → release 2, 3 consecutive 2xx directly and through nginx, exit 0, nothing else touched")

@@ -18,37 +18,9 @@ import Glibc
 /// program's pid, the applied migrations, release 1's files.
 extension LabTests {
     @Suite("Rollback scenarios")
-    struct RollbackScenario {
-        private let app = "app"
-        private let other = "other"
-        private let bind = Bind.tcp(8000)
-
-        /// The stack on release 1: supervisord with `app` (from `current`) and `other` (on :8001
-        /// from Lab/labsite), database migrated by release 1, nginx → :8000.
-        private func startStack(_ lab: Lab, _ tree: LabReleaseTree, migrateWith release: String = "1") async throws -> NginxSite {
-            try await lab.migrate(tree, release: release)
-            // startsecs=10: a release that crashes on boot ends FATAL instead of being restarted forever.
-            let program = lab.releaseGunicornProgram(tree, name: app, bind: bind, startsecs: 10)
-            let bystander = lab.gunicornProgram(name: other, bind: .tcp(8001), workers: 1)
-            try await lab.startSupervisord(programs: [program, bystander])
-            for name in [app, other] {
-                let status = try await lab.waitForProgramState(name, states: ["RUNNING"], timeout: .seconds(60))
-                #expect(status.state == "RUNNING", "\(status)\n\(lab.tail(lab.programStderrLog(name)))")
-            }
-            try await lab.waitUntilHealthy(bind)
-            let site = NginxSite(upstream: bind)
-            try lab.writeNginxConfig(site)
-            try await lab.startNginx()
-            try await expectTraffic(lab, site, 200)
-            return site
-        }
-
-        private func expectTraffic(_ lab: Lab, _ site: NginxSite, _ status: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws {
-            for result in try await lab.generateTraffic(site.listen, path: "/health/", count: 3) {
-                #expect(result.status == status, "through nginx: expected \(status), got \(result)\n\(lab.logs())",
-                        sourceLocation: sourceLocation)
-            }
-        }
+    struct RollbackScenario: ReleaseScenarioSuite {
+        /// A release that crashes on boot ends FATAL after 10 s instead of being restarted forever.
+        let startsecs = 10
 
         /// The deploy of release `id`: switch `current`, restart the app, wait for `states`.
         private func deploy(_ lab: Lab, _ tree: LabReleaseTree, _ id: String, until states: Set<String>) async throws {
@@ -56,27 +28,6 @@ extension LabTests {
             _ = try await lab.supervisorctl(["restart", app], timeout: .seconds(90))
             let status = try await lab.waitForProgramState(app, states: states, timeout: .seconds(60))
             #expect(states.contains(status.state), "\(status)\n\(lab.tail(lab.programStderrLog(app), lines: 40))")
-        }
-
-        private func link(_ tree: LabReleaseTree) -> String? {
-            try? FileManager.default.destinationOfSymbolicLink(atPath: tree.currentLink)
-        }
-
-        private func cwd(_ pid: pid_t?) -> String? {
-            pid.flatMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\($0)/cwd") }
-        }
-
-        private func nginxMasterPID(_ lab: Lab) -> String? {
-            (try? String(contentsOfFile: lab.nginxPIDFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-
-        private func markFile(_ tree: LabReleaseTree, _ id: String) -> [String: Any]? {
-            guard let data = FileManager.default.contents(atPath: tree.release(id) + "/.gwdoctor-bad") else { return nil }
-            return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-        }
-
-        private func steps(_ lab: Lab) -> [String] {
-            lab.auditEntries().map { "\($0["step"] as? String ?? "?"):\($0["outcome"] as? String ?? "?")" }
         }
 
         // MARK: Broken release 2
