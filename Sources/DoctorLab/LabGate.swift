@@ -45,6 +45,21 @@ extension Lab {
         "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
+    /// Moves `DJANGO_SECRET_KEY` out of `program`'s `environment=` into a `gunicorn.conf.py` in
+    /// each of `releases` (`raw_env = [...]`), which gunicorn loads with
+    /// `-c ROOT/current/gunicorn.conf.py` and puts in `os.environ` before the app imports its
+    /// settings: the app boots as before, but a reader of the service's environment that skips
+    /// the app server's config cannot import the settings (KeyError).
+    public func moveSecretKeyToGunicornConfig(_ tree: LabReleaseTree, releases: [String], program: inout SupervisedProgram) throws {
+        for id in releases {
+            let config = "# lab: the app's secret comes from gunicorn's raw_env, not from supervisord\nraw_env = [\n"
+                + "    \"DJANGO_SECRET_KEY=\(Lab.djangoSecretKey)\",\n]\n"
+            try config.write(toFile: tree.release(id) + "/gunicorn.conf.py", atomically: true, encoding: .utf8)
+        }
+        program.environment["DJANGO_SECRET_KEY"] = nil
+        program.command.insert(contentsOf: ["-c", tree.currentLink + "/gunicorn.conf.py"], at: 1)
+    }
+
     /// `gwdoctor gate --nginx-conf <lab nginx.conf> --state-dir LABDIR/state --release DIR EXTRA…`.
     public func gate(release directory: String, _ extra: [String] = [], timeout: Duration = .seconds(240)) async throws -> DoctorRun {
         try await runDoctor(["gate", "--nginx-conf", nginxConfigPath, "--state-dir", rollbackStateDirectory, "--release", directory] + extra,

@@ -134,10 +134,13 @@ extension LabTests {
         // MARK: Release 2 applied migrations
 
         /// Release 1, then release 2 with the probe app's three migrations, migrated for real and running.
-        private func startMigratedRelease2(_ lab: Lab) async throws -> (LabReleaseTree, NginxSite) {
+        /// `secretInGunicornConfig`: the app's DJANGO_SECRET_KEY comes from gunicorn.conf.py's `raw_env`.
+        private func startMigratedRelease2(_ lab: Lab, secretInGunicornConfig: Bool = false) async throws -> (LabReleaseTree, NginxSite) {
             let tree = try lab.makeReleaseTree([LabRelease(id: "1"), LabRelease(id: "2")], current: "1")
             try lab.addProbeMigrations(tree, release: "2")
-            let site = try await startStack(lab, tree)
+            let site = try await startStack(lab, tree) { program in
+                if secretInGunicornConfig { try lab.moveSecretKeyToGunicornConfig(tree, releases: ["1", "2"], program: &program) }
+            }
             try await lab.migrate(tree, release: "2")
             let applied = try await lab.appliedMigrations()
             for migration in Lab.overlayMigrations {
@@ -149,10 +152,12 @@ extension LabTests {
             return (tree, site)
         }
 
-        @Test("release 2 applied probe migrations unknown to release 1: rollback refuses, names them and their reversibility")
+        @Test("release 2 applied probe migrations unknown to release 1: rollback refuses, names them and their reversibility (the secret read from gunicorn's raw_env)")
         func schemaRefuses() async throws {
             try await withScenarioLab("rb-schema") { lab in
-                let (tree, site) = try await startMigratedRelease2(lab)
+                // The settings need DJANGO_SECRET_KEY, which only gunicorn.conf.py's raw_env gives:
+                // the schema is read only if the reader passes it (else "unknown").
+                let (tree, site) = try await startMigratedRelease2(lab, secretInGunicornConfig: true)
                 let appBefore = try await lab.programPID(app)
                 let nginxBefore = nginxMasterPID(lab)
                 let appliedBefore = try await lab.appliedMigrations()
@@ -161,6 +166,9 @@ extension LabTests {
                 let run = try await lab.rollback(["--apply", "--yes"])
                 #expect(run.exitCode == 1, "\(run)")
                 #expect(run.stdout.contains("Schema guard: incompatible"), "\(run)")
+                let readFrom = run.stdout.split(separator: "\n").first { $0.contains("read from: ") }.map(String.init) ?? ""
+                #expect(readFrom.contains("DJANGO_SECRET_KEY") && !readFrom.contains(Lab.djangoSecretKey),
+                        "the reader got the key from raw_env, and shows its name only: \(readFrom)")
                 #expect(run.stdout.contains("probe.0001_initial (reversible"), "\(run)")
                 #expect(run.stdout.contains("probe.0003_backfill_status (irreversible: RunPython without reverse_code at line 18)"), "\(run)")
                 #expect(run.stdout.contains("--force-schema"), "\(run)")
