@@ -333,7 +333,7 @@ enum JournalPrefix {
         var time: Date?
         if let month = LogTimestamp.months.firstIndex(of: String(first)) {
             guard let day = token().flatMap({ Int($0) }), let clock = token(), clock.count == 8 else { return nil }
-            let year = Calendar(identifier: .gregorian).dateComponents(in: localZone, from: Date()).year ?? 2000
+            let year = LogTimestamp.year(of: Date(), in: localZone)
             time = date(year: year, month: month + 1, day: day, clock: clock, zone: localZone)
         } else if first.count >= 19, first.dropFirst(4).first == "-", first.dropFirst(10).first == "T" {
             time = LogTimestamp.parse(first, localZone: localZone)
@@ -351,9 +351,6 @@ enum JournalPrefix {
     static func date(year: Int, month: Int, day: Int, clock: Substring, zone: TimeZone) -> Date? {
         let parts = clock.split(separator: ":").compactMap { Int($0) }
         guard parts.count == 3 else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        return calendar.date(from: DateComponents(year: year, month: month, day: day,
-                                                  hour: parts[0], minute: parts[1], second: parts[2]))
+        return LogTimestamp.date(year, month, day, parts[0], parts[1], parts[2], zone: zone)
     }
 }

@@ -95,11 +95,41 @@ public enum LogTimestamp {
         return TimeZone(secondsFromGMT: sign * (hours * 3600 + minutes * 60))
     }
 
-    private static func date(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int, _ second: Int,
-                             zone: TimeZone) -> Date? {
+    /// The instant of a wall-clock time in `zone`, by arithmetic: this runs once per log line
+    /// (hundreds of thousands in a bad window), where building a `Calendar` each time cost more
+    /// than the rest of the line's parse. Out-of-range days roll over as `Calendar` does
+    /// (`Nov 31` is `Dec 1`); a wall time that a DST change makes ambiguous or skipped takes the
+    /// zone's offset at that instant read as UTC, corrected once.
+    static func date(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int, _ second: Int,
+                     zone: TimeZone) -> Date? {
         guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = zone
-        return calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second))
+        let wall = Double(daysSinceEpoch(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second)
+        let first = zone.secondsFromGMT(for: Date(timeIntervalSince1970: wall))
+        let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: wall - Double(first)))
+        return Date(timeIntervalSince1970: wall - Double(offset))
+    }
+
+    /// The calendar year of an instant in `zone` (syslog stamps carry none; the current one is assumed).
+    static func year(of instant: Date, in zone: TimeZone) -> Int {
+        let local = Int((instant.timeIntervalSince1970 + Double(zone.secondsFromGMT(for: instant))).rounded(.down))
+        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
+        // H. Hinnant's `civil_from_days`, year only.
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        return yearOfEra + era * 400 + (monthIndex >= 10 ? 1 : 0)
+    }
+
+    /// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+    static func daysSinceEpoch(_ year: Int, _ month: Int, _ day: Int) -> Int {
+        let shifted = month <= 2 ? year - 1 : year
+        let era = (shifted >= 0 ? shifted : shifted - 399) / 400
+        let yearOfEra = shifted - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
     }
 }
