@@ -21,10 +21,15 @@ public struct ProcessRecord: Hashable, Codable, Sendable {
     /// processes in different namespaces have different loopbacks, so a gunicorn on
     /// 127.0.0.1:8000 in one is not reachable at 127.0.0.1:8000 from another.
     public var netNamespace: String?
+    /// When the process started, seconds since the epoch (`/proc/PID/stat` starttime on the
+    /// boot clock, plus the boot time): nginx starts new workers on every reload that
+    /// succeeds, so their start says when the running config was read. `nil` when unreadable
+    /// and in snapshots taken before it was recorded.
+    public var startedAt: Double?
 
     public init(pid: Int, ppid: Int, uid: Int? = nil, gid: Int? = nil, groups: [Int] = [], user: String? = nil,
                 cmdline: [String], comm: String, cwd: String? = nil, socketInodes: [UInt64] = [],
-                netNamespace: String? = nil) {
+                netNamespace: String? = nil, startedAt: Double? = nil) {
         self.pid = pid
         self.ppid = ppid
         self.uid = uid
@@ -36,6 +41,7 @@ public struct ProcessRecord: Hashable, Codable, Sendable {
         self.cwd = cwd
         self.socketInodes = socketInodes
         self.netNamespace = netNamespace
+        self.startedAt = startedAt
     }
 
     /// The program name: basename of argv[0] with interpreter prefixes kept

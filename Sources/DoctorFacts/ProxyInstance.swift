@@ -24,6 +24,10 @@ public struct ProxyInstance: Hashable, Codable, Sendable {
     public var diagnostics: [ConfigDiagnostic]
     /// The proxy's own configuration test (`nginx -t`), when it could be run.
     public var configTest: ConfigTest?
+    /// When the running workers loaded the config, and which config files changed on disk
+    /// since; `nil` when no master runs, the workers' start is unknown (an older snapshot),
+    /// or for Caddy (which reloads through its API without new processes).
+    public var generation: ConfigGeneration? = nil
 
     public init(kind: ProxyKind, configPath: String, prefix: String? = nil, masterPID: Int? = nil,
                 workerPIDs: [Int] = [], masterCmdline: [String] = [], workerUser: String? = nil,

@@ -19,12 +19,32 @@ enum ProcessTable {
             guard !name.isEmpty, name.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
             return Int(name)
         }.sorted()
-        return pids.compactMap { record(pid: $0, proc: proc, accounts: accounts) }
+        let clock = StartClock.now()
+        return pids.compactMap { record(pid: $0, proc: proc, accounts: accounts, clock: clock) }
+    }
+
+    /// What turns a `/proc/PID/stat` starttime into a wall-clock time, read once per scan.
+    struct StartClock {
+        /// When the machine booted on the wall clock: CLOCK_REALTIME − CLOCK_BOOTTIME, the
+        /// clock starttime counts on (suspend included), to the nanosecond rather than
+        /// `/proc/stat`'s whole-second `btime`.
+        var bootEpoch: Double
+        var ticksPerSecond: Int
+
+        static func now() -> StartClock? {
+            var real = timespec()
+            var boot = timespec()
+            guard clock_gettime(CLOCK_REALTIME, &real) == 0, clock_gettime(CLOCK_BOOTTIME, &boot) == 0 else { return nil }
+            let ticks = sysconf(Int32(_SC_CLK_TCK))
+            guard ticks > 0 else { return nil }
+            let seconds = Double(real.tv_sec - boot.tv_sec) + Double(real.tv_nsec - boot.tv_nsec) / 1e9
+            return StartClock(bootEpoch: seconds, ticksPerSecond: ticks)
+        }
     }
 
     /// One process, or `nil` when it exited while being read: a process table is a moving
     /// target, and a pid that vanished is simply no longer part of it.
-    static func record(pid: Int, proc: String, accounts: AccountDatabase) -> ProcessRecord? {
+    static func record(pid: Int, proc: String, accounts: AccountDatabase, clock: StartClock? = nil) -> ProcessRecord? {
         let base = "\(proc)/\(pid)"
         let comm: String
         do {
@@ -66,10 +86,16 @@ enum ProcessTable {
             return nil
         } catch {}
 
+        // A stat line is small; an unreadable one leaves the start unknown, not the process.
+        let startedAt = clock.flatMap { clock in
+            (try? PosixFiles.readFile("\(base)/stat", maxBytes: 4096)).flatMap { ProcStat.startTicks(String(decoding: $0, as: UTF8.self)) }
+                .flatMap { ProcStat.startEpoch(ticks: $0, ticksPerSecond: clock.ticksPerSecond, bootEpoch: clock.bootEpoch) }
+        }
+
         let uid = status.uid
         return ProcessRecord(pid: pid, ppid: status.ppid ?? 0, uid: uid, gid: status.gid, groups: status.groups,
                              user: uid.flatMap { accounts.user(uid: $0)?.name }, cmdline: cmdline, comm: comm,
-                             cwd: cwd, socketInodes: inodes, netNamespace: netNamespace)
+                             cwd: cwd, socketInodes: inodes, netNamespace: netNamespace, startedAt: startedAt)
     }
 
     /// ENOENT or ESRCH on a /proc/PID file means the process exited during the scan.

@@ -131,6 +131,10 @@ struct NginxGatherer: Sendable {
             if proxy.accessLogs.isEmpty, let compiled = await compiledIn(), let path = compiled.httpLogPath {
                 proxy.accessLogs = [LogFileDirective(path: Self.absolute(path, against: compiled.effectivePrefix), qualifier: "combined")]
             }
+            if let master = instance.master {
+                proxy.generation = NginxGeneration.gather(host: host, masterPID: master.process.pid, processes: processes,
+                                                          files: config.files)
+            }
             proxy.configTest = await test
             result.proxies.append(proxy)
             result.routes += model.routes
