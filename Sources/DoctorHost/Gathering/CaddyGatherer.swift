@@ -3,8 +3,9 @@ import DoctorParsers
 import Foundation
 
 /// Finds Caddy instances (running `caddy run` processes, else `/etc/caddy/Caddyfile`, or
-/// `--caddyfile`), reads their Caddyfile through the host, and turns it into the same
-/// facts as nginx's: a `ProxyInstance(kind: .caddy)` and one `Route` per `reverse_proxy`.
+/// `--caddyfile`), reads their config through the host — a Caddyfile, or Caddy's JSON
+/// (`--adapter json`, a `.json` file, `--resume`'s autosave.json) — and turns it into the
+/// same facts as nginx's: a `ProxyInstance(kind: .caddy)` and one `Route` per `reverse_proxy`.
 ///
 /// Scope follows nginx's: with `--caddyfile` only the Caddy running that file (or the
 /// file alone); with only `--nginx-conf`, no Caddy at all (a lab run, or a person asking
@@ -48,13 +49,27 @@ struct CaddyGatherer: Sendable {
         let running = processes.compactMap(Self.running)
         var instances: [(config: String, adapter: String, process: Running?)] = []
         for caddy in running {
+            let what = "caddy pid \(caddy.process.pid) config"
             if caddy.commandLine.resume {
-                result.unavailable.append(Unavailable(what: "caddy pid \(caddy.process.pid) config",
-                                                      reason: "started with --resume: it runs its last autosaved config, not \(caddy.config ?? "a Caddyfile")"))
+                // `--resume` runs autosave.json when it exists, else loads --config as without it.
+                let autosave = Self.autosavePath(user: caddy.process.user, host: host)
+                if let autosave, (try? host.status(autosave, followLinks: true)) != nil {
+                    instances.append((autosave, "json", caddy))
+                    continue
+                }
+                if caddy.config == nil {
+                    result.unavailable.append(Unavailable(what: what, reason: "started with --resume but no autosave.json at "
+                        + "\(autosave ?? "its user's ~/.config/caddy/") (an XDG_CONFIG_HOME set only in Caddy's environment is not read): "
+                        + Self.adminAPIReason))
+                    continue
+                }
             }
             guard let config = caddy.config else {
-                result.unavailable.append(Unavailable(what: "caddy pid \(caddy.process.pid) config",
-                                                      reason: "no --config and no Caddyfile in its working directory: its config came through the admin API"))
+                result.unavailable.append(Unavailable(what: what, reason: "no --config: " + Self.adminAPIReason))
+                continue
+            }
+            if caddy.commandLine.config == nil, (try? host.status(config, followLinks: true)) == nil {
+                result.unavailable.append(Unavailable(what: what, reason: "no --config and no \(config): " + Self.adminAPIReason))
                 continue
             }
             instances.append((config, caddy.commandLine.effectiveAdapter, caddy))
@@ -82,13 +97,21 @@ struct CaddyGatherer: Sendable {
                     continue
                 }
             }
-            guard instance.adapter == "caddyfile" else {
+            let config: CaddyConfig
+            switch instance.adapter {
+            case "caddyfile":
+                config = CaddyfileParser.parse(path: instance.config, reader: host)
+            case "json":
+                config = CaddyJSONFileParser.parse(path: instance.config, reader: host)
+            default:
                 result.unavailable.append(Unavailable(what: "caddy config \(instance.config)",
-                                                      reason: "adapter \(instance.adapter): gwdoctor reads Caddyfiles only"))
+                                                      reason: "adapter \(instance.adapter): gwdoctor reads Caddyfiles and Caddy's JSON only"))
                 continue
             }
-            let config = CaddyfileParser.parse(path: instance.config, reader: host)
-            for diagnostic in config.diagnostics where diagnostic.kind == .unreadable || diagnostic.kind == .tooLarge {
+            // A JSON file that is not JSON at all (binary, truncated) yields nothing: say so, as for an unreadable one.
+            let unread: Set<ConfigDiagnostic.Kind> = instance.adapter == "json" && config.sites.isEmpty
+                ? [.unreadable, .tooLarge, .binary, .syntax] : [.unreadable, .tooLarge]
+            for diagnostic in config.diagnostics where unread.contains(diagnostic.kind) {
                 result.unavailable.append(Unavailable(what: "caddy config \(diagnostic.location?.description ?? instance.config)",
                                                       reason: diagnostic.message))
             }
@@ -104,8 +127,11 @@ struct CaddyGatherer: Sendable {
                 proxy.workerUser = SharedAccountsLookup.exists(user: "caddy", host: host) ? "caddy" : nil
             }
             proxy.configTest = await test
-            result.unavailable += await crossCheck(instance.config, adapter: instance.adapter,
-                                                   executable: instance.process?.commandLine.executable, config: config)
+            if instance.adapter == "caddyfile" {
+                // JSON is what Caddy runs already: nothing to cross-check it against.
+                result.unavailable += await crossCheck(instance.config, adapter: instance.adapter,
+                                                       executable: instance.process?.commandLine.executable, config: config)
+            }
             result.proxies.append(proxy)
             result.routes += routes
         }
@@ -125,6 +151,25 @@ struct CaddyGatherer: Sendable {
             config = NginxGatherer.absolute(written, against: process.cwd ?? "/")
         }
         return Running(process: process, commandLine: commandLine, config: config)
+    }
+
+    /// Why a Caddy's routes are unknown when it has no config file: gwdoctor stays off the
+    /// admin endpoint while diagnosing (a `GET /config/` is harmless, but the endpoint may be
+    /// a unix socket only Caddy's user can open, or off, and diagnose reads files and
+    /// `/proc` only; the fix step is the one place that talks to it).
+    static let adminAPIReason = "config loaded through the admin API; gwdoctor does not query it"
+
+    /// `~/.config/caddy/autosave.json` of Caddy's user (home from /etc/passwd), where
+    /// `caddy run --resume` reads its last config when XDG_CONFIG_HOME is not set.
+    static func autosavePath(user: String?, host: any Host) -> String? {
+        guard let user, let bytes = try? host.readFile("/etc/passwd", maxBytes: 4 << 20) else { return nil }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+            guard fields.count >= 6, fields[0] == user, fields[5].hasPrefix("/") else { continue }
+            let home = fields[5].hasSuffix("/") && fields[5].count > 1 ? String(fields[5].dropLast()) : String(fields[5])
+            return (home == "/" ? "" : home) + "/.config/caddy/autosave.json"
+        }
+        return nil
     }
 
     static func adapter(forFile path: String) -> String {
