@@ -191,7 +191,7 @@ struct MigrationReader: Sendable {
     /// gunicorn's default `./gunicorn.conf.py`), taken in `release` when they lie under `current`.
     private func appServerEnvironment(of service: ManagedService, release: String) -> CommandEnvironment {
         let directory = service.definition?.workingDirectory?.path
-        guard let server = AppServerCommandLine.parse(service.command, workingDirectory: directory) else { return CommandEnvironment() }
+        guard let server = AppServerCommandLine.parse(service.command, startDirectory: directory) else { return CommandEnvironment() }
         var environment = CommandEnvironment()
         func text(_ path: String) -> String? {
             (try? host.readFile(path, maxBytes: 1 << 20)).map { String(decoding: $0, as: UTF8.self) }

@@ -12,6 +12,9 @@ struct AppServerGatherer: Sendable {
     /// The network namespace the proxy connects from (its master's, else gwdoctor's own);
     /// `nil` when unknown, which keeps every app server.
     var proxyNamespace: String?
+    /// supervisord programs and systemd units found so far: the directory one started its
+    /// server in is where that server's relative `-c`/`--ini` path points.
+    var services: [ManagedService] = []
 
     static let maxConfigBytes = 1 << 20
 
@@ -20,7 +23,8 @@ struct AppServerGatherer: Sendable {
         var parsed: [Int: ParsedAppServer] = [:]
         let byPID = Dictionary(processes.map { ($0.pid, $0) }, uniquingKeysWith: { first, _ in first })
         for process in processes where !process.cmdline.isEmpty {
-            if let server = AppServerCommandLine.parse(process.cmdline, workingDirectory: process.cwd) {
+            if let server = AppServerCommandLine.parse(process.cmdline, workingDirectory: process.cwd,
+                                                       startDirectory: startDirectory(of: process, byPID: byPID)) {
                 parsed[process.pid] = server
             }
         }
@@ -63,8 +67,11 @@ struct AppServerGatherer: Sendable {
                     server = server.applying(configBinds: fromFile.binds, timeoutSeconds: fromFile.timeoutSeconds,
                                              limits: GunicornConfigFile.limits(text, file: file))
                 }
-            } else {
+            } else if server.unresolvedConfigFiles.isEmpty {
                 server = server.applying(configBinds: [], timeoutSeconds: nil)
+            }
+            if !server.unresolvedConfigFiles.isEmpty {
+                server = Self.markingUnknown(server)
             }
             var binds = server.binds
             let family = Set([pid] + (workers[pid] ?? []))
@@ -94,6 +101,53 @@ struct AppServerGatherer: Sendable {
             for index in servers.indices { servers[index].limits.cpusOnline = cpus }
         }
         return (servers, unavailable)
+    }
+
+    /// Where the server was started, when a service says so: the `directory=` of the supervisord
+    /// program or the `WorkingDirectory=` of the systemd unit whose pid is the server's or an
+    /// ancestor's; a unit without one starts in `/` (systemd.exec). A supervisord program without
+    /// `directory=` inherits supervisord's own directory, read from its /proc cwd. `nil` otherwise.
+    func startDirectory(of process: ProcessRecord, byPID: [Int: ProcessRecord]) -> String? {
+        var current: ProcessRecord? = process
+        var hops = 0
+        while let record = current, hops < 16 {
+            if let service = services.first(where: { $0.pid == record.pid && $0.manager != "none" }) {
+                if let directory = service.definition?.workingDirectory?.path, directory.hasPrefix("/") {
+                    return directory
+                }
+                if service.manager == "systemd" { return "/" }
+                if service.manager == "supervisor", let parent = byPID[record.ppid],
+                   parent.cmdline.contains(where: { $0.hasSuffix("supervisord") }) {
+                    return parent.cwd
+                }
+                return nil
+            }
+            current = record.ppid > 1 ? byPID[record.ppid] : nil
+            hops += 1
+        }
+        return nil
+    }
+
+    /// A server whose `-c`/`--ini` could not be placed: its binds, unless the command line names
+    /// some, are unknown (not the program's defaults), and so is what the file sets.
+    static func markingUnknown(_ server: ParsedAppServer) -> ParsedAppServer {
+        var server = server
+        let unknown = server.unresolvedConfigFiles.map { "unknown (relative path \($0), start directory unknown)" }
+        if server.binds.isEmpty || server.bindsAreDefault, server.kind != "uwsgi" {
+            server.binds = unknown.enumerated().map { index, text in
+                AppServerBind(endpoint: nil, raw: text, source: "config file \(server.unresolvedConfigFiles[index])")
+            }
+            server.bindsAreDefault = false
+        } else if server.kind == "uwsgi" {
+            // uWSGI binds every socket, so the ini's own are missing from what the command line names.
+            server.binds += unknown.enumerated().map { index, text in
+                AppServerBind(endpoint: nil, raw: text, source: "config file \(server.unresolvedConfigFiles[index])")
+            }
+        }
+        for (path, text) in zip(server.unresolvedConfigFiles, unknown) {
+            server.configLimits.notes.append("settings in `\(path)`: \(text); the values shown may not be the ones it runs with")
+        }
+        return server
     }
 
     /// CPUs online (`/sys/devices/system/cpu/online`, e.g. `0-3,6`), for the `(2 × cores) + 1`

@@ -54,10 +54,6 @@ public struct FactGatherer: Sendable {
         facts.windowStart = host.referenceTime.addingTimeInterval(-Double(options.sinceSeconds))
         // Once: without an nginx master it is a readlink of /proc/self/ns/net.
         let namespace = proxyNamespace(facts)
-        let apps = AppServerGatherer(host: host, processes: facts.processes, listeners: facts.listeners,
-                                     proxyNamespace: namespace).gather()
-        facts.appServers = apps.servers
-        facts.unavailable += apps.unavailable
         let accounts = SharedAccounts(host: host)
         gatherSockets(into: &facts, accounts: accounts)
         if let start = facts.windowStart {
@@ -74,6 +70,11 @@ public struct FactGatherer: Sendable {
             facts.services += systemd.services
             facts.unavailable += systemd.unavailable
         }
+        // After the managers: a relative `-c`/`--ini` resolves against the directory one started its server in.
+        let apps = AppServerGatherer(host: host, processes: facts.processes, listeners: facts.listeners,
+                                     proxyNamespace: namespace, services: facts.services).gather()
+        facts.appServers = apps.servers
+        facts.unavailable += apps.unavailable
         if let start = facts.windowStart {
             // A managed gunicorn with --error-logfile writes its tracebacks there, not to the manager's capture.
             let named = NamedLogFileGatherer(host: host, windowStart: start).complete(facts.services)

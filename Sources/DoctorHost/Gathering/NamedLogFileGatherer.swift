@@ -26,7 +26,7 @@ struct NamedLogFileGatherer: Sendable {
                 .filter { !service.logFiles.contains($0) }
             guard !logs.isEmpty else { return service }
             var service = service
-            let parsed = AppServerCommandLine.parse(service.command, workingDirectory: directory)
+            let parsed = AppServerCommandLine.parse(service.command, startDirectory: directory)
             for log in logs {
                 do throws(HostError) {
                     let window = try LogWindowReader(host: host).read(log, since: windowStart)
@@ -54,7 +54,7 @@ struct NamedLogFileGatherer: Sendable {
     /// Absolute paths of the error logs `argv` names, and failing that its gunicorn.conf.py.
     private func namedErrorLogs(_ argv: [String], workingDirectory: String?, unavailable: inout [Unavailable]) -> [String] {
         var named = AppServerLogFiles.fromCommandLine(argv, workingDirectory: workingDirectory)
-        if !named.contains(where: { $0.role == .error }), let parsed = AppServerCommandLine.parse(argv, workingDirectory: workingDirectory),
+        if !named.contains(where: { $0.role == .error }), let parsed = AppServerCommandLine.parse(argv, startDirectory: workingDirectory),
            parsed.kind == "gunicorn", let config = parsed.configFile ?? existing(parsed.defaultConfigFile) {
             do {
                 let text = String(decoding: try host.readFile(config, maxBytes: Self.maxConfigBytes), as: UTF8.self)
@@ -66,7 +66,7 @@ struct NamedLogFileGatherer: Sendable {
                 }
             }
         }
-        if !named.contains(where: { $0.role == .error }), let parsed = AppServerCommandLine.parse(argv, workingDirectory: workingDirectory),
+        if !named.contains(where: { $0.role == .error }), let parsed = AppServerCommandLine.parse(argv, startDirectory: workingDirectory),
            parsed.kind == "uwsgi" {
             for ini in parsed.iniFiles {
                 guard let data = try? host.readFile(ini.path, maxBytes: Self.maxConfigBytes) else { continue }

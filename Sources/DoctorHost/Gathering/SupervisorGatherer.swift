@@ -60,7 +60,7 @@ struct SupervisorGatherer: Sendable {
                          resolver: ServiceDefinitionResolver?, unavailable: inout [Unavailable]) -> ManagedService {
         let status = program.statusNames.lazy.compactMap { statuses[$0] }.first ?? statuses[program.name]
         let argv = program.argv ?? []
-        let parsed = AppServerCommandLine.parse(argv, workingDirectory: program.directory)
+        let parsed = AppServerCommandLine.parse(argv, startDirectory: program.directory)
         var logs: [String] = []
         for file in [program.stderrLogfile, program.stdoutLogfile] {
             if case let .path(path) = file, !logs.contains(path) { logs.append(path) }

@@ -183,7 +183,8 @@ struct SystemdGatherer: Sendable {
         unit = unit.merging(dropIns: dropIns(for: name, listings: listings, into: &unavailable))
         let argv = unit.execStart.first?.argv ?? []
         let workingDirectory = unit.workingDirectory?.path
-        let server = AppServerCommandLine.parse(argv, workingDirectory: workingDirectory)
+        // A system unit without WorkingDirectory= starts in / (systemd.exec).
+        let server = AppServerCommandLine.parse(argv, startDirectory: workingDirectory ?? "/")
         if mustRunServer, server == nil {
             host.discardContents(path)
             return nil

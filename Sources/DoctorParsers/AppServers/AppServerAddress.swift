@@ -17,7 +17,7 @@ enum AppServerAddress {
         if raw.hasPrefix("unix:") {
             var path = raw.dropFirst(5)
             if path.hasPrefix("//") { path = path.dropFirst(2) }
-            return Reading(endpoint: unix(String(path), directory: directory))
+            return unixReading(String(path), directory: directory)
         }
         if raw.hasPrefix("fd://") { return Reading(endpoint: nil) }
         var address = Substring(raw)
@@ -49,7 +49,7 @@ enum AppServerAddress {
     /// hypercorn (`config.py _create_sockets`): `unix:PATH`, `fd://N`, brackets dropped,
     /// `host:port` split at the last colon, anything without a port on 8000.
     static func hypercorn(_ raw: String, directory: String?) -> Reading {
-        if raw.hasPrefix("unix:") { return Reading(endpoint: unix(String(raw.dropFirst(5)), directory: directory)) }
+        if raw.hasPrefix("unix:") { return unixReading(String(raw.dropFirst(5)), directory: directory) }
         if raw.hasPrefix("fd://") { return Reading(endpoint: nil) }
         let address = raw.filter { $0 != "[" && $0 != "]" }
         if let colon = address.lastIndex(of: ":"), let port = port(address[address.index(after: colon)...]) {
@@ -65,7 +65,7 @@ enum AppServerAddress {
         if raw.hasPrefix("=") { return Reading(endpoint: nil) }
         if raw.hasPrefix("@") { return Reading(endpoint: .unix(path: raw)) }
         guard let colon = raw.lastIndex(of: ":") else {
-            return Reading(endpoint: unix(raw, directory: directory))
+            return unixReading(raw, directory: directory)
         }
         guard let port = port(raw[raw.index(after: colon)...]) else {
             return Reading(endpoint: nil, note: "uWSGI cannot bind `\(raw)`: no port after the colon")
@@ -87,10 +87,22 @@ enum AppServerAddress {
         .tcp(host: host.isEmpty ? "0.0.0.0" : host, port: port)
     }
 
-    /// A unix socket path, made absolute against `directory` when it is relative.
+    /// A unix socket path, made absolute against `directory` when it is relative; `nil` for a
+    /// relative path when the directory is unknown (as written it would name a path in gwdoctor's
+    /// own directory, not the server's).
     static func unix(_ path: String, directory: String?) -> Endpoint? {
         guard !path.isEmpty else { return nil }
+        if !AppServerPath.isAbsolute(path), directory?.isEmpty ?? true { return nil }
         return .unix(path: AppServerPath.resolve(path, against: directory))
+    }
+
+    /// `unix(_:directory:)` with the note a reader needs when the path could not be placed.
+    static func unixReading(_ path: String, directory: String?) -> Reading {
+        let endpoint = unix(path, directory: directory)
+        if endpoint == nil, !path.isEmpty {
+            return Reading(endpoint: nil, note: "unix socket `\(path)`: \(AppServerDirectories.unknown(path, base: "working directory"))")
+        }
+        return Reading(endpoint: endpoint)
     }
 
     /// A decimal port 0–65535 (0 asks the kernel for any port).

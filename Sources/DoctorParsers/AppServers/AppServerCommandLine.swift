@@ -17,7 +17,11 @@ public enum AppServerCommandLine {
     /// - Parameter workingDirectory: the process's current directory (`/proc/PID/cwd`),
     ///   which for gunicorn and uWSGI is already the `--chdir` one. Relative socket paths
     ///   resolve against it; relative config files only when there is no `--chdir`.
-    public static func parse(_ cmdline: [String], workingDirectory: String? = nil) -> ParsedAppServer? {
+    /// - Parameter startDirectory: where the service manager started it (supervisord's
+    ///   `directory=`, systemd's `WorkingDirectory=`): relative config files resolve here
+    ///   first. With neither known, a relative config file stays unresolved.
+    public static func parse(_ cmdline: [String], workingDirectory: String? = nil,
+                             startDirectory: String? = nil) -> ParsedAppServer? {
         var argv = cmdline
         while let last = argv.last, last.isEmpty { argv.removeLast() }
         guard let first = argv.first, !first.isEmpty else { return nil }
@@ -29,19 +33,22 @@ public enum AppServerCommandLine {
         let arguments = argv.dropFirst()
         let program = AppServerPath.basename(argv[0])
         if let kind = serverKind(program) {
-            return parse(kind: kind, arguments: arguments, workingDirectory: workingDirectory)
+            return parse(kind: kind, arguments: arguments, workingDirectory: workingDirectory, startDirectory: startDirectory)
         }
-        if isPython(program) { return parsePython(arguments, workingDirectory: workingDirectory) }
+        if isPython(program) { return parsePython(arguments, workingDirectory: workingDirectory, startDirectory: startDirectory) }
         return nil
     }
 
-    private static func parse(kind: String, arguments: ArraySlice<String>, workingDirectory: String?) -> ParsedAppServer? {
-        switch kind {
-        case "gunicorn": GunicornCommandLine.parse(arguments, workingDirectory: workingDirectory)
-        case "uvicorn": UvicornCommandLine.parse(arguments, workingDirectory: workingDirectory)
-        case "uwsgi": UWSGICommandLine.parse(arguments, workingDirectory: workingDirectory)
-        case "daphne": DaphneCommandLine.parse(arguments, workingDirectory: workingDirectory)
-        case "hypercorn": HypercornCommandLine.parse(arguments, workingDirectory: workingDirectory)
+    private static func parse(kind: String, arguments: ArraySlice<String>, workingDirectory: String?,
+                              startDirectory: String?) -> ParsedAppServer? {
+        // Without a --chdir these run where they were started.
+        let runDirectory = workingDirectory ?? startDirectory
+        return switch kind {
+        case "gunicorn": GunicornCommandLine.parse(arguments, workingDirectory: workingDirectory, startDirectory: startDirectory)
+        case "uvicorn": UvicornCommandLine.parse(arguments, workingDirectory: runDirectory)
+        case "uwsgi": UWSGICommandLine.parse(arguments, workingDirectory: workingDirectory, startDirectory: startDirectory)
+        case "daphne": DaphneCommandLine.parse(arguments, workingDirectory: runDirectory)
+        case "hypercorn": HypercornCommandLine.parse(arguments, workingDirectory: runDirectory)
         case "node": NodeCommandLine.parse(arguments)
         default: nil
         }
@@ -75,7 +82,8 @@ public enum AppServerCommandLine {
     }
 
     /// Skips the interpreter's own options, then looks at the script or `-m` module.
-    private static func parsePython(_ arguments: ArraySlice<String>, workingDirectory: String?) -> ParsedAppServer? {
+    private static func parsePython(_ arguments: ArraySlice<String>, workingDirectory: String?,
+                                    startDirectory: String?) -> ParsedAppServer? {
         var index = arguments.startIndex
         while index < arguments.endIndex {
             let word = arguments[index]
@@ -83,7 +91,8 @@ public enum AppServerCommandLine {
             if word == "-" || word == "--" { return nil }
             if !word.hasPrefix("-") {
                 guard let kind = pythonServerKind(AppServerPath.basename(word)) else { return nil }
-                return parse(kind: kind, arguments: arguments[index...], workingDirectory: workingDirectory)
+                return parse(kind: kind, arguments: arguments[index...], workingDirectory: workingDirectory,
+                             startDirectory: startDirectory)
             }
             if word == "--check-hash-based-pycs" {
                 index += 1
@@ -106,7 +115,8 @@ public enum AppServerCommandLine {
                     }
                     let root = module.split(separator: ".", omittingEmptySubsequences: false).first ?? Substring(module)
                     guard let kind = pythonServerKind(root) else { return nil }
-                    return parse(kind: kind, arguments: arguments[index...], workingDirectory: workingDirectory)
+                    return parse(kind: kind, arguments: arguments[index...], workingDirectory: workingDirectory,
+                             startDirectory: startDirectory)
                 case "W", "X":
                     if letters.isEmpty { index += 1 }
                     letters = ""

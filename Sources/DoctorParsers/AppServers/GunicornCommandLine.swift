@@ -34,10 +34,10 @@ enum GunicornCommandLine {
         )
     )
 
-    static func parse(_ arguments: ArraySlice<String>, workingDirectory: String?) -> ParsedAppServer {
+    static func parse(_ arguments: ArraySlice<String>, workingDirectory: String?, startDirectory: String? = nil) -> ParsedAppServer {
         let items = options.scan(arguments)
         let chdir = items.last("chdir")
-        let directories = AppServerDirectories(chdir: chdir, workingDirectory: workingDirectory)
+        let directories = AppServerDirectories(chdir: chdir, workingDirectory: workingDirectory, startDirectory: startDirectory)
         var result = ParsedAppServer(kind: "gunicorn", directory: directories.run)
 
         for raw in items.values("bind") {
@@ -61,8 +61,10 @@ enum GunicornCommandLine {
             } else {
                 let path = config.hasPrefix("file:") ? String(config.dropFirst(5)) : config
                 result.configFile = directories.resolveStartPath(path)
-                if !AppServerPath.isAbsolute(path), directories.start == nil, workingDirectory != nil {
-                    result.notes.append("`-c \(path)` is relative to the directory gunicorn was started in, which `--chdir` hides, so which file gunicorn read is a guess; an absolute `-c` path removes the doubt")
+                if result.configFile == nil {
+                    // gunicorn resolved it against its start directory, before `--chdir`: not gwdoctor's.
+                    result.unresolvedConfigFiles.append(path)
+                    result.notes.append("`-c \(path)`: \(AppServerDirectories.unknown(path)); what it sets is not read (an absolute `-c` path, or the service's working directory, removes the doubt)")
                 }
             }
         } else {

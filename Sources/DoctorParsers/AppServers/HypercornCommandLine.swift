@@ -31,7 +31,12 @@ enum HypercornCommandLine {
                 result.notes.append("hypercorn reads its settings from the Python module `\(config.dropFirst(7))`, which is not read here")
             } else {
                 let path = config.hasPrefix("file:") ? String(config.dropFirst(5)) : config
-                result.configFile = AppServerPath.resolve(path, against: workingDirectory)
+                if AppServerPath.isAbsolute(path) || !(workingDirectory?.isEmpty ?? true) {
+                    result.configFile = AppServerPath.resolve(path, against: workingDirectory)
+                } else {
+                    result.unresolvedConfigFiles.append(path)
+                    result.notes.append("`--config \(path)`: \(AppServerDirectories.unknown(path)); what it sets is not read")
+                }
             }
         } else if result.binds.isEmpty {
             result.binds = AppServerDefaults.binds(kind: "hypercorn") ?? []

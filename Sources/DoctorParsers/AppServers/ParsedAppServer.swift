@@ -23,6 +23,9 @@ public struct ParsedAppServer: Hashable, Sendable {
     public var defaultConfigFile: String?
     /// uWSGI `--ini` files (and a bare `app.ini` argument), in the order uWSGI reads them.
     public var iniFiles: [UWSGIIniReference]
+    /// Relative `-c`/`--ini` paths whose start directory is unknown (a `--chdir` hides it and no
+    /// service says where the server was started): what they set is unknown, and they are not read.
+    public var unresolvedConfigFiles: [String] = []
     /// The directory relative socket paths were resolved against (`--chdir`, else the process's).
     public var directory: String?
     /// The process rewrote its argv (setproctitle: `gunicorn: master [app.wsgi]`), so its options are unknown.

@@ -47,10 +47,11 @@ enum UWSGICommandLine {
     )
 
     /// `nil` for an emperor: it starts vassals (each its own uWSGI) and serves nothing itself.
-    static func parse(_ arguments: ArraySlice<String>, workingDirectory: String?) -> ParsedAppServer? {
+    static func parse(_ arguments: ArraySlice<String>, workingDirectory: String?, startDirectory: String? = nil) -> ParsedAppServer? {
         let items = options.scan(arguments)
         if items.has("emperor") { return nil }
-        let directories = AppServerDirectories(chdir: items.last("chdir"), workingDirectory: workingDirectory)
+        let directories = AppServerDirectories(chdir: items.last("chdir"), workingDirectory: workingDirectory,
+                                               startDirectory: startDirectory)
         var result = ParsedAppServer(kind: "uwsgi", directory: directories.run)
         let defaultProtocol = items.last("protocol") ?? "uwsgi"
 
@@ -88,11 +89,14 @@ enum UWSGICommandLine {
 
         for argument in iniArguments {
             var reference = iniReference(argument, previous: result.iniFiles.last?.path)
-            if !AppServerPath.isAbsolute(reference.path) {
-                if directories.start == nil, workingDirectory != nil {
-                    result.notes.append("`--ini \(reference.path)` is relative to the directory uWSGI was started in, which `--chdir` hides, so which file uWSGI read is a guess; an absolute `--ini` path removes the doubt")
+            // A URL (`http://…/app.ini`) is fetched, not resolved.
+            if !AppServerPath.isAbsolute(reference.path), !reference.path.contains("://") {
+                guard let path = directories.resolveStartPath(reference.path) else {
+                    result.unresolvedConfigFiles.append(reference.path)
+                    result.notes.append("`--ini \(reference.path)`: \(AppServerDirectories.unknown(reference.path)); what it sets is not read (an absolute `--ini` path, or the service's working directory, removes the doubt)")
+                    continue
                 }
-                reference.path = directories.resolveStartPath(reference.path)
+                reference.path = path
             }
             result.iniFiles.append(reference)
         }
