@@ -33,19 +33,23 @@ public struct ReleaseService: Hashable, Codable, Sendable {
     /// The path that names the root (`directory=/srv/app/current`, `--chdir /srv/app/current`).
     public var reference: String
     public var binds: [Endpoint]
+    /// The running master's pid, for the kill and start of a server no manager runs.
+    public var pid: Int? = nil
 
-    public init(manager: String, name: String, state: String?, isRunning: Bool, reference: String, binds: [Endpoint]) {
+    public init(manager: String, name: String, state: String?, isRunning: Bool, reference: String, binds: [Endpoint],
+                pid: Int? = nil) {
         self.manager = manager
         self.name = name
         self.state = state
         self.isRunning = isRunning
         self.reference = reference
         self.binds = binds
+        self.pid = pid
     }
 
-    /// `supervisorctl restart app` / `systemctl restart app.service`.
+    /// `supervisorctl restart app` / `systemctl restart app.service` (`ServiceRestart`).
     public var restartCommand: String {
-        manager == "systemd" ? "systemctl restart \(name)" : manager == "supervisor" ? "supervisorctl restart \(name)" : "restart \(name)"
+        ServiceRestart.command(manager: manager, name: name, pid: isRunning ? pid : nil)
     }
 }
 

@@ -45,7 +45,7 @@ import Testing
         #expect(finding.route == Self.route().label)
         #expect(finding.summary.contains("mysite/wsgi.py"))
         #expect(finding.fix.first == "Switch back to release 1 atomically: cd /srv/app && ln -sfn releases/1 current.tmp && mv -T current.tmp current")
-        #expect(finding.fix.contains("Then restart only the app: supervisorctl restart app"))
+        #expect(finding.fix.contains("Then restart only the app: supervisorctl restart app; probe it directly before the proxy"))
         #expect(!finding.fix.joined().contains("rm "), "never destructive")
 
         // Still serving (booted before the switch): the next restart fails, a warning now.
@@ -110,7 +110,7 @@ import Testing
         layout.dependencies?.files[0].modified = 300
         let finding = try #require(ReleaseVenvStaleCheck().run(Self.facts(layout)).first)
         #expect(finding.severity == .warning)
-        #expect(finding.fix.first == "/srv/app/shared/venv/bin/pip install -r /srv/app/releases/2/requirements.txt")
+        #expect(finding.fix.first == "Install the release's dependencies into the virtualenv it runs: /srv/app/shared/venv/bin/pip install -r /srv/app/releases/2/requirements.txt")
     }
 
     @Test func socketHeldByAnOlderReleaseThroughCurrent() throws {

@@ -51,7 +51,7 @@ public struct ReleaseCurrentDanglingCheck: Check {
             } else {
                 fix.append("No release is left under \(layout.releasesDirectory): deploy again, or restore a release, then switch current atomically (ln -sfn … current.tmp && mv -T current.tmp current)")
             }
-            fix += layout.restartSteps.map { "Then restart only the app: \($0)" }
+            fix += layout.restartSteps.map { ServiceRestart.step($0) }
             // A service still up booted before the switch; it breaks on its next restart.
             let severity: Severity = serving || route == nil ? .warning : .critical
             let summary = "\(link.path) \(what)" + (serving ? "; the app still runs from before the switch and will not restart" : "")

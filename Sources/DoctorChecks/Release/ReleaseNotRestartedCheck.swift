@@ -38,7 +38,7 @@ public struct ReleaseNotRestartedCheck: Check {
             let olds = Array(Set(stale.compactMap(\.release))).sorted()
             let summary = "\(stale.map(\.label).joined(separator: ", ")) still \(stale.count == 1 ? "runs" : "run") from release \(olds.joined(separator: ", ")) "
                 + "while \(layout.current.path) points at release \(current): deployed but not restarted"
-            var fix = layout.restartSteps.map { "Restart only the app so it starts in release \(current): \($0)" }
+            var fix = layout.restartSteps.map { ServiceRestart.step($0, first: true, why: "so it starts in release \(current)") }
             if layout.currentContents.map({ !$0.missing.isEmpty }) == true {
                 fix.insert("Release \(current) is incomplete (see release-partial): fix or switch current back before restarting", at: 0)
             }

@@ -63,7 +63,7 @@ public struct ReleasePartialCheck: Check {
             if let previous = layout.previousRelease(before: contents.release) {
                 fix.append("Switch back to release \(previous.id) atomically: \(layout.relinkCommand(to: previous.id))")
             }
-            fix += layout.restartSteps.map { "Then restart only the app: \($0)" }
+            fix += layout.restartSteps.map { ServiceRestart.step($0) }
             fix.append("Redeploy release \(contents.release) completely (it lacks \(names.joined(separator: ", "))) before switching to it again")
             return Finding(check: id, layer: layer, severity: severity, summary: summary, route: route?.label,
                            evidence: evidence, fix: fix)

@@ -66,7 +66,7 @@ public struct ReleaseSocketStaleCheck: Check {
                     continue
                 }
                 evidence.append(layout.releasesEvidence)
-                var fix = layout.restartSteps.map { "Restart only the app so it binds in release \(current): \($0)" }
+                var fix = layout.restartSteps.map { ServiceRestart.step($0, first: true, why: "so it binds in release \(current)") }
                 fix.append("Keep the socket out of releases: bind under \(layout.root)/shared/ or /run/<app>/ and point the proxy there (test the config, then reload)")
                 findings.append(Finding(check: id, layer: layer, severity: severity, summary: summary, route: route?.label,
                                         evidence: evidence, fix: fix))

@@ -32,7 +32,8 @@ extension ReleaseLayout {
     /// Restart only the app: each service of this root, else each process's master.
     var restartSteps: [String] {
         if !services.isEmpty { return services.map(\.restartCommand) }
-        return processes.map { "restart \($0.label) with the service manager that started it (a full restart, not HUP: the master keeps its working directory)" }
+        // No service of this root is known: the master itself (a full restart, not HUP: the master keeps its working directory).
+        return processes.map { ServiceRestart.command(manager: "none", name: $0.label, pid: $0.pid) + " (not a HUP: the master keeps its working directory)" }
     }
 
     /// `readlink /srv/app/current` → `releases/2`.

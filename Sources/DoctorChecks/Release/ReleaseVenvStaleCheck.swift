@@ -39,16 +39,16 @@ public struct ReleaseVenvStaleCheck: Check {
             for file in newer {
                 let name = ReleasePathText(text: file.path).lastComponent
                 if name.hasPrefix("requirements") {
-                    fix.append("\(dependencies.venv)/bin/pip install -r \(file.path)")
+                    fix.append("Install the release's dependencies into the virtualenv it runs: \(dependencies.venv)/bin/pip install -r \(file.path)")
                 } else if name == "poetry.lock" || name == "pyproject.toml" {
-                    fix.append("cd \(ReleasePathText(text: file.path).directory) && VIRTUAL_ENV=\(dependencies.venv) poetry install --no-root (or \(dependencies.venv)/bin/pip install .)")
+                    fix.append("Install the release's dependencies into the virtualenv it runs: cd \(ReleasePathText(text: file.path).directory) && VIRTUAL_ENV=\(dependencies.venv) poetry install --no-root (or \(dependencies.venv)/bin/pip install .)")
                 } else if name == "uv.lock" {
-                    fix.append("cd \(ReleasePathText(text: file.path).directory) && UV_PROJECT_ENVIRONMENT=\(dependencies.venv) uv sync --frozen")
+                    fix.append("Install the release's dependencies into the virtualenv it runs: cd \(ReleasePathText(text: file.path).directory) && UV_PROJECT_ENVIRONMENT=\(dependencies.venv) uv sync --frozen")
                 } else {
                     fix.append("Install \(file.path) into \(dependencies.venv)")
                 }
             }
-            fix += layout.restartSteps.map { "Then restart only the app: \($0)" }
+            fix += layout.restartSteps.map { ServiceRestart.step($0) }
             return Finding(check: id, layer: layer, severity: .warning, summary: summary, route: layout.route(in: facts)?.label,
                            evidence: evidence, fix: fix)
         }

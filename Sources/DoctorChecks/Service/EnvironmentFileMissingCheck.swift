@@ -39,7 +39,7 @@ public struct EnvironmentFileMissingCheck: Check {
             return [ServiceFindings.finding(
                 self, service, facts: facts,
                 summary: "\(ServiceFindings.name(service)) requires environment file \(paths.joined(separator: ", ")), which does not exist; \(ServiceFindings.when(service))",
-                evidence: evidence, fix: fix)]
+                evidence: evidence, fix: fix, changes: .either)]
         }
     }
 }

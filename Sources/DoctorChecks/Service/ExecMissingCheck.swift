@@ -44,7 +44,7 @@ public struct ExecMissingCheck: Check {
                                Evidence(kind: .config, text: "\(setting) starts \(executable.path)", source: executable.location)],
                     fix: ["Fix \(setting)\(at): point it at the virtualenv's real binary (ls -l \(parent(executable.path))/), "
                           + "or recreate the virtualenv there: python3 -m venv \(venvRoot(executable.path)) && "
-                          + "\(venvRoot(executable.path))/bin/pip install -r requirements.txt"])
+                          + "\(venvRoot(executable.path))/bin/pip install -r requirements.txt"], changes: .either)
             case .regular:
                 guard let interpreter = definition.interpreter, interpreter.kind == .missing else { return nil }
                 return ServiceFindings.finding(
@@ -54,7 +54,7 @@ public struct ExecMissingCheck: Check {
                                Evidence(kind: .file, text: "\(interpreter.path): no such file or directory", source: "ls -l \(interpreter.path)")],
                     fix: ["Rebuild the virtualenv \(venvRoot(executable.path)) so its scripts name an interpreter that exists "
                           + "(python3 -m venv --clear \(venvRoot(executable.path)) && \(venvRoot(executable.path))/bin/pip install -r requirements.txt), "
-                          + "or point \(setting)\(at) at a virtualenv that works"])
+                          + "or point \(setting)\(at) at a virtualenv that works"], changes: .either)
             default:
                 return nil
             }

@@ -49,7 +49,7 @@ public struct RestartPolicyMissingCheck: Check {
             }
             let down = ServiceFindings.isDown(service) ? "; it is \(service.state ?? "down") now and stays so until someone restarts it" : ""
             return ServiceFindings.finding(self, service, facts: facts, summary: summary + down, evidence: [config], fix: [fix],
-                                           severity: .warning)
+                                           changes: .definition, severity: .warning)
         }
     }
 }

@@ -64,7 +64,9 @@ public struct RuntimeDirectoryMissingCheck: Check {
             return ServiceFindings.finding(
                 self, service, facts: facts,
                 summary: "\(ServiceFindings.name(service)) binds a socket in \(directory.path), which nothing recreates at boot; \(now)",
-                evidence: evidence, fix: fix, severity: severity)
+                // supervisord: only a tmpfiles.d line changes, so a plain restart (`update` would not restart it);
+                // systemd: RuntimeDirectory= (systemctl edit reloads the unit) or the same tmpfiles.d line.
+                evidence: evidence, fix: fix, changes: service.manager == "systemd" ? .either : .outside, severity: severity)
         }
     }
 

@@ -82,7 +82,7 @@ public struct SecretKeyMissingCheck: Check {
                 summary: "\(ServiceFindings.name(service)) runs a Django app without a secret key: \(problem); \(when)",
                 evidence: evidence,
                 fix: ["Set \(variable) to a non-empty random value in \(target) "
-                      + "(python -c 'import secrets; print(secrets.token_urlsafe(50))'); never commit or log it"])
+                      + "(python -c 'import secrets; print(secrets.token_urlsafe(50))'); never commit or log it"], changes: .either)
         }
     }
 }

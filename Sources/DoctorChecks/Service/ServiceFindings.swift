@@ -48,14 +48,6 @@ enum ServiceFindings {
         return "its next start will fail"
     }
 
-    static func restartCommand(_ service: ManagedService) -> String {
-        switch service.manager {
-        case "systemd": "systemctl daemon-reload && systemctl restart \(service.name)"
-        case "supervisor": "supervisorctl reread && supervisorctl update \(service.name.split(separator: ":").first.map(String.init) ?? service.name)"
-        default: "restart \(service.name)"
-        }
-    }
-
     static func stateEvidence(_ service: ManagedService) -> Evidence? {
         guard service.state != nil else { return nil }
         return Evidence(kind: .service, text: "\(service.manager) \(service.name): \(service.stateText)", source: service.statusCommand)
@@ -66,14 +58,16 @@ enum ServiceFindings {
         service.manager == "systemd" ? systemd : supervisor
     }
 
-    /// A finding for `service` with the shared severity, route and state evidence.
+    /// A finding for `service` with the shared severity, route and state evidence, and the
+    /// restart step for what its fix changes (`ServiceRestart`).
     static func finding(_ check: any Check, _ service: ManagedService, facts: Facts, summary: String,
-                        evidence: [Evidence], fix: [String], severity: Severity? = nil) -> Finding {
+                        evidence: [Evidence], fix: [String], changes: ServiceRestart.Change,
+                        severity: Severity? = nil) -> Finding {
         let route = route(for: service, in: facts)
         var evidence = evidence
         if let state = stateEvidence(service) { evidence.append(state) }
         var fix = fix
-        fix.append("Then apply it: \(restartCommand(service)), and probe the app directly before the proxy")
+        fix.append(ServiceRestart.step(for: service, after: changes))
         return Finding(check: check.id, layer: check.layer, severity: severity ?? self.severity(service, facts: facts),
                        summary: summary, route: route?.label, evidence: evidence, fix: fix)
     }

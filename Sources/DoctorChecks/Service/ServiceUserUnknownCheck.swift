@@ -53,7 +53,7 @@ public struct ServiceUserUnknownCheck: Check {
             return ServiceFindings.finding(
                 self, service, facts: facts,
                 summary: "\(ServiceFindings.name(service)) runs as \(names), which does not exist on this host; \(ServiceFindings.when(service))\(consequence)",
-                evidence: evidence, fix: fix)
+                evidence: evidence, fix: fix, changes: .either)
         }
     }
 }

@@ -42,7 +42,7 @@ public struct SettingsModuleMissingCheck: Check {
                            Evidence(kind: .file, text: "not found in: " + directories.joined(separator: ", "),
                                     source: "ls \(primary)/\(package.isEmpty ? "" : package + "/")")],
                 fix: ["Fix DJANGO_SETTINGS_MODULE at \(reference.location): name a module that exists under \(primary) "
-                      + "(ls \(primary)/\(package.isEmpty ? "" : package + "/") lists the candidates)"])
+                      + "(ls \(primary)/\(package.isEmpty ? "" : package + "/") lists the candidates)"], changes: .either)
         }
     }
 }

@@ -38,7 +38,7 @@ public struct WorkingDirectoryMissingCheck: Check {
                            Evidence(kind: .config, text: "\(setting)\(directory.path)", source: directory.location)],
                 fix: ["Fix \(setting) at \(directory.location ?? "the service's config"): point it at the app's directory "
                       + "(namei -l \(directory.path) shows which part is missing), or create it"
-                      + (service.manager == "systemd" ? "; prefix it with - only if the service really works from any directory" : "")])
+                      + (service.manager == "systemd" ? "; prefix it with - only if the service really works from any directory" : "")], changes: .definition)
         }
     }
 }

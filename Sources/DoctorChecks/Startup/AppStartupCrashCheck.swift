@@ -63,15 +63,6 @@ public struct AppStartupCrashCheck: Check {
         service.manager == "none" ? "\(service.name), no manager" : "\(service.manager) \(service.name)"
     }
 
-    private func restart(_ service: ManagedService) -> String {
-        switch service.manager {
-        case "systemd": "systemctl restart \(service.name)"
-        // No manager restarts it: start it again the way it was started, better under one.
-        case "none": "start it again the way it was started (\(service.command.isEmpty ? "its command line" : service.command.joined(separator: " "))), or better under supervisord or a systemd unit so it is restarted and its log kept"
-        default: "supervisorctl restart \(service.name)"
-        }
-    }
-
     private func describe(_ failure: StartupFailure, facts: Facts) -> String {
         let detail = failure.detail ?? "?"
         switch failure.cause {
@@ -132,7 +123,12 @@ public struct AppStartupCrashCheck: Check {
         case .other:
             ["Read the traceback ending at \(failure.source)"]
         }
-        steps.append("Then restart only the app: \(restart(service)); probe it directly before reloading anything else")
+        // An environment set in the program section or unit needs the manager to reload it.
+        let changes: ServiceRestart.Change = [.missingEnvVar, .missingSecretKey].contains(failure.cause) ? .either : .outside
+        steps.append(ServiceRestart.step(for: service, after: changes))
+        if service.manager == "none" {
+            steps.append("Better run it under supervisord or a systemd unit, so it is restarted when it dies and its log is kept")
+        }
         return steps
     }
 }

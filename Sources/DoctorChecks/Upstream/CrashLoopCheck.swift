@@ -110,9 +110,15 @@ public struct CrashLoopCheck: Check {
     private func fix(_ service: ManagedService) -> [String] {
         if service.manager == "systemd" {
             return ["Read why it fails: journalctl -u \(service.name) --since '-15min' (the last traceback line, or an OOM kill)",
-                    "Fix that cause, then: systemctl reset-failed \(service.name) && systemctl start \(service.name); probe the app directly before the proxy"]
+                    "Fix that cause. " + ServiceRestart.step(systemdRestart(service))]
         }
         return ["Read why it fails: the program's stderr log (supervisorctl tail \(service.name) stderr)",
-                "Fix that cause, then: supervisorctl start \(service.name); probe the app directly before the proxy"]
+                "Fix that cause. " + ServiceRestart.step(service.restartCommand)]
+    }
+
+    /// A unit that failed after its restarts, or hit the start limit, starts only once its failure is reset.
+    private func systemdRestart(_ service: ManagedService) -> String {
+        let restart = service.restartCommand
+        return restart.hasPrefix("systemctl reset-failed") ? restart : "systemctl reset-failed \(service.name) && \(restart)"
     }
 }

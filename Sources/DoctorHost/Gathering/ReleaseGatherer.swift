@@ -286,7 +286,7 @@ struct ReleaseGatherer: Sendable {
                 return nil
             }
             return ReleaseService(manager: service.manager, name: service.name, state: service.state, isRunning: service.isRunning,
-                                  reference: reference, binds: service.binds.compactMap(\.endpoint))
+                                  reference: reference, binds: service.binds.compactMap(\.endpoint), pid: service.pid)
         }
     }
 
