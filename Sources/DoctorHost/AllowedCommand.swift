@@ -77,14 +77,20 @@ public struct AllowedCommand: Hashable, Sendable {
     /// `caddy validate --config F --adapter A`: Caddy's own config test (it adapts and provisions
     /// the config without starting servers). It opens the log files the config names, creating
     /// missing ones, so the gatherer runs it only when they all exist.
+    /// JSON is Caddy's native format, not an adapter: Caddy 2.6 refuses `--adapter json`
+    /// (`unrecognized config adapter: json`), so a JSON config is passed without one.
     public static func caddyValidate(executable: String?, config: String, adapter: String) -> AllowedCommand {
-        AllowedCommand(program: .caddy, executable: executable, arguments: ["validate", "--config", config, "--adapter", adapter])
+        AllowedCommand(program: .caddy, executable: executable, arguments: ["validate", "--config", config] + adapterArguments(adapter))
+    }
+
+    static func adapterArguments(_ adapter: String) -> [String] {
+        adapter == "json" ? [] : ["--adapter", adapter]
     }
 
     /// `caddy adapt --config F --adapter A`: the config as the JSON Caddy runs, printed and nothing
     /// else (no module is provisioned, no file opened but the config's own).
     public static func caddyAdapt(executable: String?, config: String, adapter: String) -> AllowedCommand {
-        AllowedCommand(program: .caddy, executable: executable, arguments: ["adapt", "--config", config, "--adapter", adapter])
+        AllowedCommand(program: .caddy, executable: executable, arguments: ["adapt", "--config", config] + adapterArguments(adapter))
     }
 
     /// `nginx -V`: version and compiled-in paths (prefix, conf path, error log path).

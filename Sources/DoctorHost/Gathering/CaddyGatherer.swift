@@ -163,7 +163,12 @@ struct CaddyGatherer: Sendable {
     /// `caddy run --resume` reads its last config when XDG_CONFIG_HOME is not set.
     static func autosavePath(user: String?, host: any Host) -> String? {
         guard let user, let bytes = try? host.readFile("/etc/passwd", maxBytes: 4 << 20) else { return nil }
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+        return autosavePath(user: user, passwd: String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// As above, with /etc/passwd's text given.
+    static func autosavePath(user: String, passwd: String) -> String? {
+        for line in passwd.split(separator: "\n") {
             let fields = line.split(separator: ":", omittingEmptySubsequences: false)
             guard fields.count >= 6, fields[0] == user, fields[5].hasPrefix("/") else { continue }
             let home = fields[5].hasSuffix("/") && fields[5].count > 1 ? String(fields[5].dropLast()) : String(fields[5])

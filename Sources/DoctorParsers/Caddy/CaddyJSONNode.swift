@@ -135,7 +135,8 @@ public struct CaddyJSONNode: Sendable {
                 }
                 while true {
                     skipSpace()
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a quoted object key") }
+                    guard index < bytes.count else { throw error("unexpected end of input") }
+                    guard bytes[index] == UInt8(ascii: "\"") else { throw error("expected a quoted object key") }
                     let key = try string()
                     skipSpace()
                     guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\"") }
