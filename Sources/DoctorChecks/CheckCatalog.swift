@@ -5,6 +5,7 @@ public enum CheckCatalog {
     /// All checks. Adding a check means adding it here and shipping its fixtures.
     public static let all: [any Check] = [
         ProxyConfigInvalidCheck(),
+        ProxyConfigNotLoadedCheck(),
         ProxyDownCheck(),
         TargetMismatchCheck(),
         SocketMissingCheck(),
