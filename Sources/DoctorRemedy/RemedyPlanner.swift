@@ -11,6 +11,8 @@ import DoctorHost
 ///   service whose command is the proxy itself is never picked.
 /// - A unix socket of such a service that exists as a socket file with no listener is stale:
 ///   the step removes it (guards re-checked at run time) and starts the service.
+/// - A running nginx whose config files changed on disk after its workers started
+///   (`proxy-config-not-loaded`) and whose test passes gets a validate-then-reload step, last.
 /// - A running nginx or Caddy whose config test failed gets a validate-then-reload step, last:
 ///   the executor runs the test again right before (`nginx -t`, `caddy validate`), and a
 ///   failing test stops the plan. A Caddy is reloaded only through its own admin endpoint;
@@ -29,6 +31,9 @@ public enum RemedyPlanner {
     /// cause, so their fix is shown to a person as well.
     static let answeredByRestart: Set<String> = ["target-not-listening", "socket-missing", "socket-stale",
                                                  "upstream-group-down", "crash-loop"]
+
+    /// `proxy-config-not-loaded`: answered by test-then-reload when the test passes.
+    static let notLoadedCheck = "proxy-config-not-loaded"
 
     /// Program names that are proxies: never restarted as "the app service".
     static let proxyPrograms: Set<String> = ["nginx", "caddy", "haproxy", "traefik", "apache2", "httpd"]
@@ -67,8 +72,23 @@ public enum RemedyPlanner {
         }
 
         var reloads: [RemedyStep] = []
+        // The running nginx read its config before files on disk changed: a reload is the fix, and
+        // only when its test passes now (with a failing test the reload below is still planned, and
+        // refused by the executor's fresh test; the finding's fix shows the test's error).
+        let notLoaded = actionable.contains { $0.check == notLoadedCheck }
+        var reloadsForNotLoaded = false
         for proxy in facts.proxies where proxy.kind == .nginx || proxy.kind == .caddy {
-            guard let master = proxy.masterPID, let test = proxy.configTest, test.passed == false else { continue }
+            guard let master = proxy.masterPID, let test = proxy.configTest else { continue }
+            let unloadedChange = notLoaded && proxy.kind == .nginx && test.passed == true && proxy.generation?.changedFiles.isEmpty == false
+            guard test.passed == false || unloadedChange else { continue }
+            if unloadedChange {
+                reloadsForNotLoaded = true
+                let files = proxy.generation?.changedFiles.map(\.path).joined(separator: ", ") ?? ""
+                reloads.append(.validateThenReload(ProxyReload(proxy: proxy.kind, configPath: proxy.configPath, prefix: proxy.prefix,
+                                                               masterPID: master, masterCommandLine: proxy.masterCmdline,
+                                                               lastTest: "passed; changed on disk since the workers started: \(files)")))
+                continue
+            }
             // A Caddy started without a command line gwdoctor can read (`caddy start`'s parent, the API) is not reloaded.
             let caddy = proxy.kind == .caddy ? CaddyReloadAccess.running(proxy.masterCmdline) : nil
             if proxy.kind == .caddy, caddy == nil { continue }
@@ -86,6 +106,8 @@ public enum RemedyPlanner {
                finding.route.map(servedRoutes.contains) ?? true {
                 continue
             }
+            // The test-then-reload step is that finding's whole fix.
+            if finding.check == notLoadedCheck, reloadsForNotLoaded { continue }
             guard !finding.fix.isEmpty, seen.insert(finding.check + "\u{0}" + finding.summary).inserted else { continue }
             manual.append(.manual(description: "\(finding.check): \(finding.summary)", commands: finding.fix))
         }

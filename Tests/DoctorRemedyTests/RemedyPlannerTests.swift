@@ -134,3 +134,52 @@ struct RemedyPlannerTests {
         #expect(plan(facts, [Build.finding("target-not-listening")]).notes.contains { $0.contains("never applied") })
     }
 }
+
+/// `proxy-config-not-loaded`: test then reload when the test passes; no reload of its own when it fails.
+@Suite("RemedyPlanner: config not loaded")
+struct RemedyPlannerNotLoadedTests {
+    func facts(testPassed: Bool) -> Facts {
+        var facts = Facts(routes: [Build.route(.tcp(host: "127.0.0.1", port: 8001))])
+        var proxy = ProxyInstance(kind: .nginx, configPath: "/etc/nginx/nginx.conf", masterPID: 812,
+                                  masterCmdline: ["nginx: master process /usr/sbin/nginx -c /etc/nginx/nginx.conf"])
+        proxy.configTest = ConfigTest(command: CommandResult(argv: ["nginx", "-t"], exitCode: testPassed ? 0 : 1), passed: testPassed,
+                                      messages: testPassed ? [] : [ConfigTestMessage(level: "emerg", text: "unknown directive \"x\"",
+                                                                                    location: DoctorFacts.SourceLocation(file: "/etc/nginx/nginx.conf", line: 9))])
+        proxy.generation = ConfigGeneration(workersStarted: 1_000, oldestWorkerPID: 813, workerPIDs: [813], filesChecked: 1,
+                                            changedFiles: [ChangedConfigFile(path: "/etc/nginx/nginx.conf", modified: 1_600)],
+                                            gatheredAt: 2_000)
+        facts.proxies = [proxy]
+        return facts
+    }
+
+    @Test("test passes: one validate-then-reload of the master, and the finding's reload text is not repeated as a manual step")
+    func reloadsWhenTheTestPasses() {
+        let finding = Build.finding("proxy-config-not-loaded", layer: .proxy, fix: ["Reload nginx …"])
+        let plan = RemedyPlanner.plan(facts: facts(testPassed: true), status: .critical, verdict: Build.verdict(finding), findings: [finding])
+        #expect(plan.steps.map(\.kind) == ["validate-then-reload"])
+        guard case let .validateThenReload(reload) = plan.steps.first else { return }
+        #expect(reload.masterPID == 812)
+        #expect(plan.steps[0].commands == ["/usr/sbin/nginx -t -q -c /etc/nginx/nginx.conf", "kill -HUP 812"])
+        #expect(reload.lastTest?.contains("/etc/nginx/nginx.conf") == true)
+    }
+
+    @Test("no finding, or only a note: no reload")
+    func noFindingNoReload() {
+        let other = Build.finding("target-mismatch", layer: .route)
+        #expect(!RemedyPlanner.plan(facts: facts(testPassed: true), status: .critical, verdict: Build.verdict(other), findings: [other])
+            .steps.contains { $0.kind == "validate-then-reload" })
+        let note = Build.finding("proxy-config-not-loaded", layer: .proxy, severity: .info)
+        #expect(RemedyPlanner.plan(facts: facts(testPassed: true), status: .ok, verdict: Build.verdict(note), findings: [note]).steps.isEmpty)
+    }
+
+    @Test("test fails: the finding's fix (the test's error) is a manual step; the only reload is the failed-test one the executor refuses")
+    func failingTestIsManual() {
+        let finding = Build.finding("proxy-config-not-loaded", layer: .proxy, fix: ["Fix /etc/nginx/nginx.conf:9 (unknown directive \"x\")"])
+        let plan = RemedyPlanner.plan(facts: facts(testPassed: false), status: .critical, verdict: Build.verdict(finding), findings: [finding])
+        #expect(plan.manualSteps.count == 1)
+        #expect(plan.manualSteps.first?.commands.first?.contains("nginx.conf:9") == true)
+        #expect(plan.steps.filter { $0.kind == "validate-then-reload" }.count == 1)
+        guard case let .validateThenReload(reload) = plan.steps.last else { return }
+        #expect(reload.lastTest?.hasPrefix("[emerg]") == true, "the refused test's error is what the step shows")
+    }
+}
