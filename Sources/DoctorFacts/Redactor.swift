@@ -135,6 +135,14 @@ public enum Redactor {
                 index = end
                 continue
             }
+            if index < input.count, input[index] == UInt8(ascii: "["), let end = flowArrayEnd(input, from: index) {
+                // `"Authorization": ["Bearer …"]` (Caddy's JSON headers, YAML flow lists): every
+                // string in the list is masked and the brackets and quotes stay, so the copy is
+                // still the JSON (or YAML) it was and no word after a space slips through.
+                out.append(contentsOf: maskingList(input[index..<end]))
+                index = end
+                continue
+            }
             var quote: UInt8?
             if index < input.count, input[index] == UInt8(ascii: "\"") || input[index] == UInt8(ascii: "'") {
                 quote = input[index]
@@ -184,6 +192,62 @@ public enum Redactor {
               input[index] == UInt8(ascii: "(") || input[index] == UInt8(ascii: "[") else { return nil }
         while index < input.count, input[index] != UInt8(ascii: "\n") { index += 1 }
         return index
+    }
+
+    /// The index just past the `]` closing the list opened at `start` (quotes and nesting
+    /// followed, at most 64 KiB), else `nil`.
+    private static func flowArrayEnd(_ input: [UInt8], from start: Int) -> Int? {
+        var depth = 0
+        var quote: UInt8?
+        var index = start
+        while index < input.count, index - start < 1 << 16 {
+            let byte = input[index]
+            if let open = quote {
+                if byte == UInt8(ascii: "\\") { index += 1 } else if byte == open { quote = nil }
+            } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                quote = byte
+            } else if byte == UInt8(ascii: "[") {
+                depth += 1
+            } else if byte == UInt8(ascii: "]") {
+                depth -= 1
+                if depth == 0 { return index + 1 }
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// A `[…]` list with every element masked: quoted strings keep their quotes (and line
+    /// breaks), anything else between the brackets, commas and blanks is masked whole.
+    private static func maskingList(_ list: ArraySlice<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        var index = list.startIndex
+        var bare = false
+        while index < list.endIndex {
+            let byte = list[index]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
+                var end = index + 1
+                while end < list.endIndex, list[end] != byte { end += list[end] == UInt8(ascii: "\\") ? 2 : 1 }
+                end = min(end, list.endIndex)
+                let literal = list[(index + 1)..<end]
+                out.append(byte)
+                if !literal.isEmpty { out += Array(mask.utf8) }
+                out += Array(repeating: UInt8(ascii: "\n"), count: literal.count { $0 == UInt8(ascii: "\n") })
+                if end < list.endIndex { out.append(byte) }
+                index = end + 1
+                bare = false
+            } else if [UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: ","), UInt8(ascii: " "), UInt8(ascii: "\n"),
+                       UInt8(ascii: "\t"), UInt8(ascii: "\r")].contains(byte) {
+                out.append(byte)
+                index += 1
+                bare = false
+            } else {
+                if !bare { out += Array(mask.utf8) }
+                bare = true
+                index += 1
+            }
+        }
+        return out
     }
 
     /// The expression with every quoted literal masked, except upper-case names

@@ -154,6 +154,31 @@ struct CaddyJSONHandwrittenTests {
         }
     }
 
+    /// A snapshot keeps configs redacted (`Redactor.redact`); the redacted JSON must still read the same.
+    @Test func redactedCopyReadsTheSame() throws {
+        let text = #"""
+        {"apps": {"http": {"servers": {"s": {"listen": [":80"], "routes": [{
+          "handle": [
+            {"handler": "authentication", "providers": {"http_basic": {"accounts": [{"username": "ops", "password": "JDJhJDE0JGV4YW1wbGU="}]}}},
+            {"handler": "reverse_proxy", "headers": {"request": {"set": {"Authorization": ["Bearer abc.def"], "X-Api-Token": ["t0k3n"]}}},
+             "upstreams": [{"dial": "127.0.0.1:8000"}], "transport": {"protocol": "http", "dial_timeout": "2s"}}
+          ]}]}}},
+          "tls": {"automation": {"policies": [{"issuers": [{"module": "acme", "challenges": {"dns": {"provider": {"name": "cloudflare", "api_token": "cf-secret"}}}}]}]}}
+        }}
+        """#
+        let redacted = Redactor.redact(text)
+        #expect(!redacted.contains("cf-secret") && !redacted.contains("JDJhJDE0JGV4YW1wbGU=") && !redacted.contains("abc.def"))
+        let original = CaddyJSONFileParser.parse(bytes: Array(text.utf8), path: "/c.json")
+        let copy = CaddyJSONFileParser.parse(bytes: Array(redacted.utf8), path: "/c.json")
+        #expect(original.diagnostics == [] && copy.diagnostics == [], "\(copy.diagnostics)\n\(redacted)")
+        #expect(copy.proxyHandlers.map(\.upstreams) == original.proxyHandlers.map(\.upstreams))
+        #expect(copy.proxyHandlers.first?.transport.dialTimeout?.value == "2s")
+        // Lists under a secret key, quoted or not, on one line or several: every element masked, the shape kept.
+        #expect(Redactor.redact(#"token=[abc def] next"#) == "token=[[REDACTED] [REDACTED]] next")
+        #expect(Redactor.redact("api_keys: [\"k1\", \"k\\\"2\"]\nport: 80") == "api_keys: [\"[REDACTED]\", \"[REDACTED]\"]\nport: 80")
+        #expect(Redactor.redact("\"Authorization\": [\n  \"Basic x\"\n]\n\"b\": 1") == "\"Authorization\": [\n  \"[REDACTED]\"\n]\n\"b\": 1")
+    }
+
     @Test func unicodeEscapesAndPointerEscaping() throws {
         let text = #"{"apps": {"http": {"servers": {"a/b~c": {"listen": [":80"], "routes": [{"match": [{"host": ["caf\u00e9.test", "\ud83d\ude00.test"]}], "handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": "x:1"}]}]}]}}}}}"#
         let config = CaddyJSONFileParser.parse(bytes: Array(text.utf8), path: "/c.json")
