@@ -161,7 +161,7 @@ public struct AllowedCommand: Hashable, Sendable {
         return AllowedCommand(program: .supervisorctl, executable: nil, arguments: ["-c", config, verb.rawValue, program])
     }
 
-    /// `caddy reload --config F --adapter A --address ADDRESS`: the running Caddy whose admin
+    /// `caddy reload --config F --adapter A --address ADDRESS` (no `--adapter` for JSON): the running Caddy whose admin
     /// endpoint is ADDRESS loads the file (it rolls back itself when the new config fails to
     /// load), or `nil` when a path or the address is not plain. Only `CaddyReloadAccess`
     /// builds it, after tying the address to the Caddy pid being reloaded.
@@ -169,7 +169,7 @@ public struct AllowedCommand: Hashable, Sendable {
         guard isAbsolutePath(config), executable.map(isAbsolutePath) ?? true, !adapter.hasPrefix("-"), !address.hasPrefix("-"),
               !address.isEmpty, !address.contains(where: \.isWhitespace) else { return nil }
         return AllowedCommand(program: .caddy, executable: executable,
-                              arguments: ["reload", "--config", config, "--adapter", adapter, "--address", address])
+                              arguments: ["reload", "--config", config] + adapterArguments(adapter) + ["--address", address])
     }
 
     /// Whether running this command changes the machine (starts or restarts a service).

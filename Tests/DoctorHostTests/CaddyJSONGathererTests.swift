@@ -143,11 +143,16 @@ struct CaddyJSONGathererTests {
         #expect(CaddyGatherer.autosavePath(user: "cadd", passwd: passwd) == nil)
     }
 
-    @Test("caddy validate and adapt: JSON is passed without --adapter (Caddy 2.6 refuses `--adapter json`)")
+    @Test("caddy validate, adapt and reload: JSON is passed without --adapter (Caddy 2.6 refuses `--adapter json`)")
     func validateArguments() {
         #expect(AllowedCommand.caddyValidate(executable: nil, config: "/etc/caddy/caddy.json", adapter: "json").argv.suffix(3)
             == ["validate", "--config", "/etc/caddy/caddy.json"])
         #expect(AllowedCommand.caddyValidate(executable: nil, config: "/etc/caddy/Caddyfile", adapter: "caddyfile").argv.suffix(5)
             == ["validate", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"])
+        #expect(AllowedCommand.caddyAdapt(executable: nil, config: "/etc/caddy/caddy.json", adapter: "json").argv.suffix(3)
+            == ["adapt", "--config", "/etc/caddy/caddy.json"])
+        #expect(AllowedCommand.caddyReload(executable: "/usr/bin/caddy", config: "/etc/caddy/caddy.json", adapter: "json",
+                                           address: "localhost:2019")?.argv
+            == ["/usr/bin/caddy", "reload", "--config", "/etc/caddy/caddy.json", "--address", "localhost:2019"])
     }
 }
