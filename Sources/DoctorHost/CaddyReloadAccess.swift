@@ -25,16 +25,27 @@ public enum CaddyReloadAccess: Hashable, Sendable {
     /// Caddy's default admin address when the file names none.
     public static let defaultAdminAddress = "localhost:2019"
 
-    /// Decides for the Caddy `pid` running `config` with `adapter` (only Caddyfiles are read
-    /// here: the `admin` option of a JSON config is not parsed, so none is trusted).
-    public static func decide(host: any Host, config: String, adapter: String, executable: String?, pid: Int) -> CaddyReloadAccess {
-        guard adapter == "caddyfile" else {
-            return .none(why: "its config uses the \(adapter) adapter; gwdoctor reads the admin address of Caddyfiles only")
+    /// The config as gwdoctor reads it: a Caddyfile, or Caddy's JSON; nil for another adapter.
+    static func parse(host: any Host, config: String, adapter: String) -> CaddyConfig? {
+        switch adapter {
+        case "caddyfile": CaddyfileParser.parse(path: config, reader: host)
+        case "json": CaddyJSONFileParser.parse(path: config, reader: host)
+        default: nil
         }
-        let global = CaddyfileParser.parse(path: config, reader: host).global
+    }
+
+    /// Decides for the Caddy `pid` running `config` with `adapter` (a Caddyfile's `admin`
+    /// option or a JSON config's `admin.listen` / `admin.disabled`; other adapters are not read,
+    /// so no address is trusted).
+    public static func decide(host: any Host, config: String, adapter: String, executable: String?, pid: Int) -> CaddyReloadAccess {
+        guard let parsed = parse(host: host, config: config, adapter: adapter) else {
+            return .none(why: "its config uses the \(adapter) adapter; gwdoctor reads the admin address of Caddyfiles and Caddy's JSON only")
+        }
+        let global = parsed.global
         if global.adminDisabled {
             let at = global.options.first { $0.name == "admin" }.map { " (\($0.source))" } ?? ""
-            return .none(why: "its Caddyfile sets `admin off`\(at): Caddy then has no admin endpoint, so `caddy reload` and "
+            let written = adapter == "json" ? "its JSON config sets `admin.disabled`" : "its Caddyfile sets `admin off`"
+            return .none(why: "\(written)\(at): Caddy then has no admin endpoint, so `caddy reload` and "
                 + "`systemctl reload caddy` cannot reach it and only a restart of Caddy applies a new config")
         }
         let address = global.adminAddress ?? defaultAdminAddress
@@ -64,8 +75,8 @@ public enum CaddyReloadAccess: Hashable, Sendable {
     /// provisions the config, which opens (and creates) every log file, as gwdoctor's user: a
     /// log created by root would then keep Caddy (user `caddy`) from starting, so neither the
     /// gatherer nor the fix runs it while one is missing.
-    public static func missingLogFile(host: any Host, config: String) -> String? {
-        let parsed = CaddyfileParser.parse(path: config, reader: host)
+    public static func missingLogFile(host: any Host, config: String, adapter: String = "caddyfile") -> String? {
+        guard let parsed = parse(host: host, config: config, adapter: adapter) else { return nil }
         let files = (parsed.global.logs + parsed.sites.flatMap(\.logs)).compactMap { $0.output == "file" ? $0.path : nil }
         return files.first { (try? host.status($0, followLinks: true)) == nil }
     }

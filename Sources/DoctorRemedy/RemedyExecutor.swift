@@ -279,8 +279,8 @@ public struct RemedyExecutor: Sendable {
                 record(step: "reload-proxy", target: target, argv: [], outcome: .refused, detail: result.detail)
                 return result
             }
-            if (reload.adapter ?? "caddyfile") == "caddyfile",
-               let missing = CaddyReloadAccess.missingLogFile(host: host, config: reload.configPath) {
+            if let missing = CaddyReloadAccess.missingLogFile(host: host, config: reload.configPath,
+                                                              adapter: reload.adapter ?? "caddyfile") {
                 result.detail = "caddy validate not run: it would create the missing log file \(missing) as gwdoctor's user "
                     + "(and Caddy's own user could then not open it); caddy NOT reloaded. Create it as Caddy's user, or run "
                     + "`\(reload.configTest.argv.joined(separator: " "))` as that user, then run fix again."
