@@ -9,7 +9,7 @@ struct HostOptions: ParsableArguments {
     @Option(name: .customLong("nginx-conf"), help: ArgumentHelp("The nginx main config to diagnose (default: every running master's, else /etc/nginx/nginx.conf).", valueName: "path"))
     var nginxConfig: String?
 
-    @Option(name: .customLong("caddyfile"), help: ArgumentHelp("The Caddyfile to diagnose (default: every running caddy's --config, else /etc/caddy/Caddyfile when it proxies). Given alone, nginx is not looked for; --nginx-conf alone leaves Caddy out.", valueName: "path"))
+    @Option(name: .customLong("caddyfile"), help: ArgumentHelp("The Caddyfile, or Caddy JSON config (*.json), to diagnose (default: every running caddy's --config, else /etc/caddy/Caddyfile when it proxies). Given alone, nginx is not looked for; --nginx-conf alone leaves Caddy out.", valueName: "path"))
     var caddyfile: String?
 
     @Option(name: .customLong("nginx-prefix"), help: ArgumentHelp("Prefix for relative paths when no running master gives one with -p (default: nginx -V's).", valueName: "dir"))

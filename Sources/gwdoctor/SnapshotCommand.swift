@@ -19,7 +19,7 @@ struct SnapshotCommand: AsyncParsableCommand {
     @Option(name: .customLong("nginx-conf"), help: ArgumentHelp("The nginx main config to capture (default: every running master's).", valueName: "path"))
     var nginxConfig: String?
 
-    @Option(name: .customLong("caddyfile"), help: ArgumentHelp("The Caddyfile to capture (default: every running caddy's); given alone, nginx is left out.", valueName: "path"))
+    @Option(name: .customLong("caddyfile"), help: ArgumentHelp("The Caddyfile, or Caddy JSON config (*.json), to capture (default: every running caddy's); given alone, nginx is left out.", valueName: "path"))
     var caddyfile: String?
 
     @Option(name: .customLong("nginx-prefix"), help: ArgumentHelp("Prefix for relative paths when no running master gives one.", valueName: "dir"))
