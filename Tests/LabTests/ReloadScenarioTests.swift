@@ -151,6 +151,43 @@ extension LabTests {
             }
         }
 
+        @Test("edited, then reloaded while a slow request holds an old worker ('is shutting down'): the new workers are the generation, ok")
+        func reloadedBesideAShuttingDownWorker() async throws {
+            try await withScenarioLab("reload-shutting-down") { lab in
+                try await lab.startGunicorn(bind: .tcp(8000), workers: 2)
+                let site = NginxSite(upstream: .tcp(8000))
+                // worker_shutdown_timeout (main context): an old worker finishes its request beside the new ones.
+                let text = "worker_shutdown_timeout 30s;\n" + lab.nginxConfig(site)
+                try lab.writeNginxConfig(text: text)
+                let nginx = try await lab.startNginx()
+                try await expectProxyTraffic(lab, site.listen, through: "nginx", expect: 200)
+                let oldWorkers = processTree(nginx.pid).subtracting([Int(nginx.pid)])
+
+                // An edit after the first workers started, then a reload that passes while a slow request is in flight.
+                try await Task.sleep(for: .milliseconds(1200))
+                try lab.writeNginxConfig(text: text + "# edited\n")
+                let slow = Task { try await lab.httpBurst(site.listen, path: "/slow/?s=8", count: 1, timeout: .seconds(30)) }
+                try await Task.sleep(for: .seconds(1))
+                try lab.reloadNginx()
+                var shuttingDown: Int?
+                for _ in 0..<200 where shuttingDown == nil { // bounded: 10 s
+                    shuttingDown = oldWorkers.first { readText("/proc/\($0)/cmdline").contains("worker process is shutting down") }
+                    if shuttingDown == nil { try await Task.sleep(for: .milliseconds(50)) }
+                }
+                let old = try #require(shuttingDown, "an old worker must still be shutting down:\n\(lab.logs())")
+                let newWorkers = processTree(nginx.pid).subtracting([Int(nginx.pid)]).subtracting(oldWorkers)
+                #expect(!newWorkers.isEmpty, "the reload started new workers")
+
+                let (run, report) = try await diagnoseReport(lab)
+                expectVerdict(run, report, status: "ok", layer: "none", check: nil)
+                #expect(report.finding("proxy-config-not-loaded") == nil,
+                        "the edit predates the new workers; the shutting-down worker \(old) is not the generation:\n\(run)")
+                #expect(readText("/proc/\(old)/cmdline").contains("shutting down"), "the diagnosis ran beside the old worker")
+                let burst = try await slow.value
+                #expect(burst.count(status: 200) == 1, "the old worker finished its request: \(burst)")
+            }
+        }
+
         /// `fix --apply --yes` when the only automatic step is the reload and its test fails:
         /// refused ("NOT reloaded"), non-zero exit, the audit's config-test refused.
         private func applyWithBrokenProxyConfigNoRestart(_ lab: Lab) async throws -> (run: DoctorRun, detail: String) {
