@@ -62,9 +62,12 @@ extension Lab {
 
     /// Runs the built `gwdoctor` with `arguments` inside the namespace, as root, with the
     /// test run's PATH (so it finds nginx the way an operator's shell would) and no colour.
-    public func runDoctor(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> DoctorRun {
+    /// `workingDirectory`: where it runs (default: the test's own directory).
+    public func runDoctor(_ arguments: [String], workingDirectory: String? = nil,
+                          timeout: Duration = .seconds(120)) async throws -> DoctorRun {
         let doctor = try Lab.doctorExecutable()
-        let output = try await runInNamespace([doctor] + arguments, environment: doctorEnvironment, timeout: timeout)
+        let output = try await runInNamespace([doctor] + arguments, environment: doctorEnvironment,
+                                              workingDirectory: workingDirectory, timeout: timeout)
         return DoctorRun(output: output)
     }
 
