@@ -15,11 +15,12 @@ struct AppServerGatherer: Sendable {
     /// supervisord programs and systemd units found so far: the directory one started its
     /// server in is where that server's relative `-c`/`--ini` path points.
     var services: [ManagedService] = []
-
-    static let maxConfigBytes = 1 << 20
+    /// Config files read once per diagnosis; `nil` reads them here (a gatherer used alone).
+    var configs: SharedConfigFiles? = nil
 
     func gather() -> (servers: [AppServer], unavailable: [Unavailable]) {
         var unavailable: [Unavailable] = []
+        let files = self.files
         var parsed: [Int: ParsedAppServer] = [:]
         let byPID = Dictionary(processes.map { ($0.pid, $0) }, uniquingKeysWith: { first, _ in first })
         for process in processes where !process.cmdline.isEmpty {
@@ -54,18 +55,21 @@ struct AppServerGatherer: Sendable {
             let elsewhere = proxyNamespace != nil && process.netNamespace != nil && process.netNamespace != proxyNamespace
             if server.kind == "uwsgi" {
                 for ini in server.iniFiles {
-                    guard let text = read(ini.path, kind: server.kind, into: &unavailable) else { continue }
-                    let fromFile = UWSGIIniFile.binds(text, file: ini.path, section: ini.section, workingDirectory: server.directory,
-                                                      placeholders: server.iniPlaceholders)
-                    server = server.applying(configBinds: fromFile.binds, timeoutSeconds: fromFile.timeoutSeconds,
-                                             limits: UWSGIIniFile.limits(text, file: ini.path, section: ini.section,
-                                                                         placeholders: server.iniPlaceholders))
+                    switch files.uwsgi(ini.path, section: ini.section, directory: server.directory, placeholders: server.iniPlaceholders) {
+                    case let .success(fromFile):
+                        server = server.applying(configBinds: fromFile.binds, timeoutSeconds: fromFile.timeoutSeconds,
+                                                 limits: fromFile.limits)
+                    case let .failure(error):
+                        unavailable.append(Unavailable(what: "\(server.kind) config \(ini.path)", reason: error.description))
+                    }
                 }
             } else if let file = server.configFile ?? existing(server.defaultConfigFile) {
-                if let text = read(file, kind: server.kind, into: &unavailable) {
-                    let fromFile = GunicornConfigFile.binds(text, file: file, workingDirectory: server.directory)
+                switch files.gunicorn(file, directory: server.directory) {
+                case let .success(fromFile):
                     server = server.applying(configBinds: fromFile.binds, timeoutSeconds: fromFile.timeoutSeconds,
-                                             limits: GunicornConfigFile.limits(text, file: file))
+                                             limits: fromFile.limits)
+                case let .failure(error):
+                    unavailable.append(Unavailable(what: "\(server.kind) config \(file)", reason: error.description))
                 }
             } else if server.unresolvedConfigFiles.isEmpty {
                 server = server.applying(configBinds: [], timeoutSeconds: nil)
@@ -171,14 +175,5 @@ struct AppServerGatherer: Sendable {
         return path
     }
 
-    private func read(_ path: String, kind: String, into unavailable: inout [Unavailable]) -> String? {
-        do {
-            let text = String(decoding: try host.readFile(path, maxBytes: Self.maxConfigBytes), as: UTF8.self)
-            host.maskInlineEnvironment(path, dialect: kind == "uwsgi" ? .uwsgiIni : .gunicornConfig)
-            return text
-        } catch {
-            unavailable.append(Unavailable(what: "\(kind) config \(path)", reason: error.description))
-            return nil
-        }
-    }
+    private var files: SharedConfigFiles { configs ?? SharedConfigFiles(host: host) }
 }

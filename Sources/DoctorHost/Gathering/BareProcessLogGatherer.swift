@@ -31,6 +31,8 @@ struct BareProcessLogGatherer: Sendable {
     var proxyNamespace: String? = nil
     /// Every endpoint a diagnosed route targets.
     var routeEndpoints: Set<Endpoint> = []
+    /// Config files read once per diagnosis; `nil` reads them here (a gatherer used alone).
+    var configs: SharedConfigFiles? = nil
 
     /// Where distributions and deploy guides put app-server logs.
     static let conventionalLogDirectories = ["/var/log/gunicorn", "/var/log/uvicorn", "/var/log/uwsgi", "/var/log/uwsgi/app"]
@@ -39,6 +41,14 @@ struct BareProcessLogGatherer: Sendable {
     static let maxFilesPerDirectory = 32
 
     func gather() -> (services: [ManagedService], unavailable: [Unavailable]) {
+        var gatherer = self
+        if gatherer.configs == nil { gatherer.configs = SharedConfigFiles(host: host) }
+        return gatherer.gatherAll()
+    }
+
+    private var files: SharedConfigFiles { configs ?? SharedConfigFiles(host: host) }
+
+    private func gatherAll() -> (services: [ManagedService], unavailable: [Unavailable]) {
         var unavailable: [Unavailable] = []
         var found: [ManagedService] = []
         var read = Set(services.flatMap(\.logFiles))
@@ -113,10 +123,14 @@ struct BareProcessLogGatherer: Sendable {
         let directory = server.workingDirectory ?? process?.cwd
         var named = AppServerLogFiles.fromCommandLine(process?.cmdline ?? server.cmdline, workingDirectory: process?.cwd ?? directory)
         if server.kind == "gunicorn", let parsed = AppServerCommandLine.parse(process?.cmdline ?? server.cmdline, workingDirectory: process?.cwd),
-           let config = parsed.configFile ?? existing(parsed.defaultConfigFile), let text = read(config, into: &unavailable) {
-            for file in AppServerLogFiles.fromGunicornConfig(text, file: config, workingDirectory: parsed.directory)
-                where !named.contains(where: { $0.role == file.role }) {
-                named.append(file)
+           let config = parsed.configFile ?? existing(parsed.defaultConfigFile) {
+            switch files.gunicorn(config, directory: parsed.directory) {
+            case let .success(reading):
+                for file in reading.logFiles where !named.contains(where: { $0.role == file.role }) {
+                    named.append(file)
+                }
+            case let .failure(error):
+                unavailable.append(Unavailable(what: "gunicorn config \(config)", reason: error.description))
             }
         }
         var logs = named.filter { $0.role == .error }.map(\.path).filter { $0.hasPrefix("/") }
@@ -267,17 +281,6 @@ struct BareProcessLogGatherer: Sendable {
             case .notFound, .notRecorded: break
             default: unavailable.append(Unavailable(what: "app-server log \(path)", reason: error.description))
             }
-            return nil
-        }
-    }
-
-    private func read(_ path: String, into unavailable: inout [Unavailable]) -> String? {
-        do {
-            let text = String(decoding: try host.readFile(path, maxBytes: Self.maxConfigBytes), as: UTF8.self)
-            host.maskInlineEnvironment(path, dialect: .gunicornConfig)
-            return text
-        } catch {
-            unavailable.append(Unavailable(what: "gunicorn config \(path)", reason: error.description))
             return nil
         }
     }

@@ -71,19 +71,22 @@ public struct FactGatherer: Sendable {
             facts.unavailable += systemd.unavailable
         }
         // After the managers: a relative `-c`/`--ini` resolves against the directory one started its server in.
+        // gunicorn.conf.py and uWSGI ini files: read and parsed once for the three gatherers that need them.
+        let configs = SharedConfigFiles(host: host)
         let apps = AppServerGatherer(host: host, processes: facts.processes, listeners: facts.listeners,
-                                     proxyNamespace: namespace, services: facts.services).gather()
+                                     proxyNamespace: namespace, services: facts.services, configs: configs).gather()
         facts.appServers = apps.servers
         facts.unavailable += apps.unavailable
         if let start = facts.windowStart {
             // A managed gunicorn with --error-logfile writes its tracebacks there, not to the manager's capture.
-            let named = NamedLogFileGatherer(host: host, windowStart: start).complete(facts.services)
+            let named = NamedLogFileGatherer(host: host, windowStart: start, configs: configs).complete(facts.services)
             facts.services = named.services
             facts.unavailable += named.unavailable
             // After the managers: what they run is not bare.
             let bare = BareProcessLogGatherer(host: host, processes: facts.processes, appServers: facts.appServers,
                                               services: facts.services, windowStart: start, proxyNamespace: namespace,
-                                              routeEndpoints: Set(facts.routes.flatMap(\.target.endpoints))).gather()
+                                              routeEndpoints: Set(facts.routes.flatMap(\.target.endpoints)),
+                                              configs: configs).gather()
             facts.services += bare.services
             facts.unavailable += bare.unavailable
             // The kernel log explains SIGKILLs in every manager's logs, not only systemd's, and in the

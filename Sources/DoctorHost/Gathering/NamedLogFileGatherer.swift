@@ -14,15 +14,16 @@ import Foundation
 struct NamedLogFileGatherer: Sendable {
     let host: any Host
     let windowStart: Date
-
-    static let maxConfigBytes = 1 << 20
+    /// Config files read once per diagnosis; `nil` reads them here (a gatherer used alone).
+    var configs: SharedConfigFiles? = nil
 
     func complete(_ services: [ManagedService]) -> (services: [ManagedService], unavailable: [Unavailable]) {
         var unavailable: [Unavailable] = []
+        let files = configs ?? SharedConfigFiles(host: host)
         let completed = services.map { service -> ManagedService in
             guard service.manager != "none", !service.command.isEmpty else { return service }
             let directory = service.definition?.workingDirectory?.path
-            let logs = namedErrorLogs(service.command, workingDirectory: directory, unavailable: &unavailable)
+            let logs = namedErrorLogs(service.command, workingDirectory: directory, files: files, unavailable: &unavailable)
                 .filter { !service.logFiles.contains($0) }
             guard !logs.isEmpty else { return service }
             var service = service
@@ -52,15 +53,15 @@ struct NamedLogFileGatherer: Sendable {
     }
 
     /// Absolute paths of the error logs `argv` names, and failing that its gunicorn.conf.py.
-    private func namedErrorLogs(_ argv: [String], workingDirectory: String?, unavailable: inout [Unavailable]) -> [String] {
+    private func namedErrorLogs(_ argv: [String], workingDirectory: String?, files: SharedConfigFiles,
+                                unavailable: inout [Unavailable]) -> [String] {
         var named = AppServerLogFiles.fromCommandLine(argv, workingDirectory: workingDirectory)
         if !named.contains(where: { $0.role == .error }), let parsed = AppServerCommandLine.parse(argv, startDirectory: workingDirectory),
            parsed.kind == "gunicorn", let config = parsed.configFile ?? existing(parsed.defaultConfigFile) {
-            do {
-                let text = String(decoding: try host.readFile(config, maxBytes: Self.maxConfigBytes), as: UTF8.self)
-                host.maskInlineEnvironment(config, dialect: .gunicornConfig)
-                named += AppServerLogFiles.fromGunicornConfig(text, file: config, workingDirectory: parsed.directory)
-            } catch {
+            switch files.gunicorn(config, directory: parsed.directory) {
+            case let .success(reading):
+                named += reading.logFiles
+            case let .failure(error):
                 if case .notRecorded = error {} else {
                     unavailable.append(Unavailable(what: "gunicorn config \(config)", reason: error.description))
                 }
@@ -69,10 +70,9 @@ struct NamedLogFileGatherer: Sendable {
         if !named.contains(where: { $0.role == .error }), let parsed = AppServerCommandLine.parse(argv, startDirectory: workingDirectory),
            parsed.kind == "uwsgi" {
             for ini in parsed.iniFiles {
-                guard let data = try? host.readFile(ini.path, maxBytes: Self.maxConfigBytes) else { continue }
-                host.maskInlineEnvironment(ini.path, dialect: .uwsgiIni)
-                named += AppServerLogFiles.fromUWSGIIni(String(decoding: data, as: UTF8.self), file: ini.path, section: ini.section,
-                                                        workingDirectory: workingDirectory)
+                guard case let .success(reading) = files.uwsgi(ini.path, section: ini.section, directory: parsed.directory,
+                                                               placeholders: parsed.iniPlaceholders) else { continue }
+                named += reading.logFiles
             }
         }
         var logs: [String] = []
