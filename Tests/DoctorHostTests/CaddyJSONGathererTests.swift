@@ -130,8 +130,10 @@ struct CaddyJSONGathererTests {
         #expect(admin.reason == "no --config and no \(directory.file("Caddyfile")): \(CaddyGatherer.adminAPIReason)")
     }
 
-    @Test("--resume reads its user's ~/.config/caddy/autosave.json (home from /etc/passwd)")
+    @Test("--resume reads its user's ~/.config/caddy/autosave.json (home from /etc/passwd), as JSON")
     func autosavePath() {
+        #expect(CaddyCommandLine(["caddy", "run", "--resume"])?.effectiveAdapter == "json")
+        #expect(CaddyCommandLine(["caddy", "run", "--resume", "--config", "/etc/caddy/Caddyfile"])?.effectiveAdapter == "caddyfile")
         let passwd = """
         root:x:0:0:root:/root:/bin/bash
         caddy:x:998:998:Caddy web server:/var/lib/caddy:/usr/sbin/nologin

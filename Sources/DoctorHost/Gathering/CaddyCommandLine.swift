@@ -51,9 +51,11 @@ struct CaddyCommandLine: Equatable {
     }
 
     /// The adapter Caddy uses: the flag, else `caddyfile` for a file named `Caddyfile*`
-    /// (what `caddy run` itself assumes), else Caddy's native JSON.
+    /// (what `caddy run` itself assumes), else Caddy's native JSON (also for `--resume`
+    /// without `--config`: it can only run its autosave.json).
     var effectiveAdapter: String {
         if let adapter, !adapter.isEmpty { return adapter }
+        if config == nil, resume { return "json" }
         let name = config?.split(separator: "/").last.map(String.init) ?? "Caddyfile"
         return name.hasPrefix("Caddyfile") || name.hasSuffix(".caddyfile") ? "caddyfile" : "json"
     }
