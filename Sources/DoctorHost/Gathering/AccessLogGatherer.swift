@@ -44,7 +44,9 @@ struct AccessLogGatherer: Sendable {
             }
             let format = AccessLogFormat(text)
             do {
-                windows.append(try read(target, format: format, since: Int(start.timeIntervalSince1970.rounded(.down))))
+                // Up, as the error log's window compares: a line stamped in the start's second may predate
+                // the start (fix's after-diagnosis starts 1 s back, mid-second, right after its own 502 probe).
+                windows.append(try read(target, format: format, since: Int(start.timeIntervalSince1970.rounded(.up))))
             } catch {
                 unavailable.append(Unavailable(what: "access log \(target.path)", reason: error.description))
             }
