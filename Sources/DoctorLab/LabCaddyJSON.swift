@@ -17,8 +17,8 @@ import Musl
 extension Lab {
     public var caddyJSONPath: String { "\(directory)/caddy.json" }
 
-    /// A complete JSON config for `site`.
-    public func caddyJSON(_ site: LabCaddySite) -> String {
+    /// A complete JSON config for `site`; `adminListen` enables the admin endpoint there (else it is off).
+    public func caddyJSON(_ site: LabCaddySite, adminListen: String? = nil) -> String {
         func quoted(_ text: String) -> String {
             "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }
@@ -31,7 +31,7 @@ extension Lab {
         return """
         {
           "admin": {
-            "disabled": true
+            \(adminListen.map { "\"listen\": \(quoted($0))" } ?? "\"disabled\": true")
           },
           "storage": {
             "module": "file_system",
@@ -128,6 +128,34 @@ extension Lab {
         let environment = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
                            "HOME": caddyHome, "XDG_CONFIG_HOME": "\(caddyHome)/config", "XDG_DATA_HOME": "\(caddyHome)/data"]
         let process = try startProcess(name: "caddy", argv, environment: environment, logPath: caddyLog)
+        try await waitUntilListening(site.listen, timeout: timeout, process: process)
+        return process
+    }
+
+    /// Caddy as API-driven deployments start it: `caddy run` with no config file (in a working
+    /// directory without a Caddyfile), its admin endpoint on `localhost:2019` inside the
+    /// namespace, then `site`'s JSON pushed through that endpoint (`caddy reload --config
+    /// caddy.json --address localhost:2019`, which POSTs it to `/load`). Nothing on disk says
+    /// what it runs: caddy.json is removed once loaded.
+    @discardableResult
+    public func startCaddyThroughAdminAPI(_ site: LabCaddySite, timeout: Duration = .seconds(20)) async throws -> LabProcess {
+        guard let setpriv = Spawn.which("setpriv") else { throw LabError.notSetUp("setpriv is not installed") }
+        guard let account = Lab.caddyAccount() else { throw LabError.notSetUp("the caddy user does not exist (Debian's caddy package creates it)") }
+        for path in [caddyLogsDirectory, caddyHome, "\(caddyHome)/data"] {
+            mkdir(path, 0o755)
+            chown(path, account.uid, account.gid)
+        }
+        let environment = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
+                           "HOME": caddyHome, "XDG_CONFIG_HOME": "\(caddyHome)/config", "XDG_DATA_HOME": "\(caddyHome)/data"]
+        let caddy = [setpriv, "--reuid=caddy", "--regid=caddy", "--init-groups", "--", "/usr/bin/caddy"]
+        let process = try startProcess(name: "caddy", caddy + ["run"], environment: environment, workingDirectory: caddyHome,
+                                       logPath: caddyLog)
+        try await waitUntilListening(.tcp(host: "127.0.0.1", port: 2019), timeout: timeout, process: process)
+        try write(caddyJSON(site, adminListen: "localhost:2019"), to: caddyJSONPath)
+        let load = try await runInNamespace(caddy + ["reload", "--config", caddyJSONPath, "--address", "localhost:2019"],
+                                            environment: environment, timeout: .seconds(30))
+        guard load.exitCode == 0 else { throw LabError.usage("caddy reload through the admin API failed: \(load)") }
+        try? FileManager.default.removeItem(atPath: caddyJSONPath)
         try await waitUntilListening(site.listen, timeout: timeout, process: process)
         return process
     }

@@ -71,6 +71,24 @@ extension LabTests {
             }
         }
 
+        @Test("caddy whose config came through the admin API (no file): its config is said unavailable with the reason, no route is invented")
+        func configThroughAdminAPI() async throws {
+            try await withScenarioLab("caddy-json-admin-api") { lab in
+                _ = try await lab.startGunicorn(bind: .tcp(8000), workers: 2)
+                let site = LabCaddySite(upstream: .tcp(8000))
+                let caddy = try await lab.startCaddyThroughAdminAPI(site)
+                #expect(try await lab.httpGet(site.listen, path: "/health/").status == 200, "the pushed config serves")
+                #expect(!FileManager.default.fileExists(atPath: lab.caddyJSONPath))
+
+                let run = try await lab.runDoctor(["diagnose", "--format", "json"])
+                let report = try #require(try? run.decode(ReportJSON.self), "\(run)")
+                let said = report.unavailable.first { $0.what == "caddy pid \(caddy.pid) config" }
+                #expect(said?.reason == "no --config and no \(lab.caddyHome)/Caddyfile: config loaded through the admin API; gwdoctor does not query it",
+                        "\(report.unavailable)")
+                #expect(!report.routes.contains { $0.proxy == "caddy" }, "\(report.routes)")
+            }
+        }
+
         @Test("gunicorn stopped behind caddy (caddy.json): critical, upstream, target-not-listening, the caddy log line as evidence")
         func upstreamStopped() async throws {
             try await withScenarioLab("caddy-json-stopped", directory: scenarioDirectory("caddy-json-upstream-stopped")) { lab in

@@ -80,8 +80,9 @@ struct CaddyGatherer: Sendable {
             } else {
                 instances = [(wanted, Self.adapter(forFile: wanted), nil)]
             }
-        } else if instances.isEmpty {
+        } else if instances.isEmpty, running.isEmpty {
             // Installed but not running: the packaged Caddyfile is a proxy to diagnose only when it proxies.
+            // (A running Caddy whose config is unknown does not run it either.)
             guard (try? host.status(Self.defaultCaddyfile, followLinks: true)) != nil else { return result }
             instances = [(Self.defaultCaddyfile, "caddyfile", nil)]
         }
