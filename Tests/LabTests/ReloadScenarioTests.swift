@@ -92,6 +92,34 @@ extension LabTests {
             }
         }
 
+        @Test("unix socket moved (old one removed), config edited to the new path, never reloaded: the verdict is proxy-config-not-loaded, not socket-missing; fix reloads, 200")
+        func socketMovedNotReloaded() async throws {
+            try await withScenarioLab("reload-socket") { lab in
+                let oldSocket = Bind.unix(path: lab.socketPath("old.sock")), newSocket = Bind.unix(path: lab.socketPath("new.sock"))
+                let old = try await lab.startGunicorn(bind: oldSocket, workers: 1)
+                let site = NginxSite(upstream: oldSocket)
+                try lab.writeNginxConfig(site)
+                let nginx = try await lab.startNginx()
+                try await expectProxyTraffic(lab, site.listen, through: "nginx", expect: 200)
+                try await lab.startGunicorn(name: "gunicorn-new", bind: newSocket, workers: 1)
+                try await lab.stop(old) // a clean stop: gunicorn removes old.sock
+                #expect(!lab.exists(lab.socketPath("old.sock")))
+                try await Task.sleep(for: .milliseconds(1200))
+                try lab.writeNginxConfig(NginxSite(upstream: newSocket))
+                try await expectProxyTraffic(lab, site.listen, through: "nginx", expect: 502)
+                #expect(try await lab.waitForErrorLog(containingAll: ["old.sock", "(2: No such file or directory)"]) != nil, "\(lab.logs())")
+
+                let (run, report) = try await diagnoseReport(lab)
+                expectVerdict(run, report, status: "critical", layer: "proxy", check: "proxy-config-not-loaded")
+                #expect(report.verdictEvidenceText.contains("old.sock"), "nginx's own line naming the old socket:\n\(run)")
+
+                let applied = try await fix(lab, ["--apply", "--yes"])
+                #expect(result(applied, kind: "validate-then-reload")?["outcome"] as? String == "succeeded", "\(applied)")
+                #expect(isAliveNotZombie(nginx.pid))
+                try await expectProxyTraffic(lab, site.listen, through: "nginx", expect: 200)
+            }
+        }
+
         @Test("config edited but invalid, a reload refused by nginx: the verdict names the failing test and fix does not reload")
         func editedInvalidReloadRefused() async throws {
             try await withScenarioLab("reload-invalid", directory: scenarioDirectory("config-not-loaded-invalid")) { lab in
