@@ -63,7 +63,9 @@ public struct ProxyReload: Hashable, Codable, Sendable {
     /// `caddy reload` gwdoctor runs only when the admin endpoint is tied to this pid.
     public var reloadCommandLine: String {
         if proxy == .caddy {
-            return "\(caddyExecutable ?? "caddy") reload --config \(configPath) --adapter \(adapter ?? "caddyfile") --address <its admin address>"
+            // Written as AllowedCommand runs it: a JSON config takes no --adapter (Caddy 2.6 has no json adapter).
+            let adapterText = adapter == "json" ? "" : " --adapter \(adapter ?? "caddyfile")"
+            return "\(caddyExecutable ?? "caddy") reload --config \(configPath)\(adapterText) --address <its admin address>"
         }
         return "kill -HUP \(masterPID)"
     }
