@@ -120,25 +120,36 @@ extension Lab {
     /// namespace, and waits until it accepts connections on `site.listen`.
     @discardableResult
     public func startCaddy(_ site: LabCaddySite, timeout: Duration = .seconds(20)) async throws -> LabProcess {
+        let process = try startCaddyProcess(["run", "--config", caddyfilePath, "--adapter", "caddyfile"])
+        try await waitUntilListening(site.listen, timeout: timeout, process: process)
+        return process
+    }
+
+    /// What every lab Caddy runs as: the `caddy` user through `setpriv` (with its groups, its
+    /// home and XDG directories under the lab), in the namespace; `arguments` follow `caddy`.
+    func caddyInvocation() throws -> (argv: [String], environment: [String: String]) {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/caddy") else {
             throw LabError.notSetUp("/usr/bin/caddy is not installed (scripts/test installs the caddy package)")
         }
         guard let setpriv = Spawn.which("setpriv") else { throw LabError.notSetUp("setpriv is not installed") }
         guard let account = Lab.caddyAccount() else { throw LabError.notSetUp("the caddy user does not exist (Debian's caddy package creates it)") }
-        if let running = caddyProcess, isRunning(running) {
-            throw LabError.usage("caddy already runs in lab \(name) (pid \(running.pid))")
-        }
         for path in [caddyLogsDirectory, caddyHome, "\(caddyHome)/data"] {
             mkdir(path, 0o755)
             chown(path, account.uid, account.gid)
         }
-        let argv = [setpriv, "--reuid=caddy", "--regid=caddy", "--init-groups", "--",
-                    "/usr/bin/caddy", "run", "--config", caddyfilePath, "--adapter", "caddyfile"]
         let environment = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
                            "HOME": caddyHome, "XDG_CONFIG_HOME": "\(caddyHome)/config", "XDG_DATA_HOME": "\(caddyHome)/data"]
-        let process = try startProcess(name: "caddy", argv, environment: environment, logPath: caddyLog)
-        try await waitUntilListening(site.listen, timeout: timeout, process: process)
-        return process
+        return ([setpriv, "--reuid=caddy", "--regid=caddy", "--init-groups", "--", "/usr/bin/caddy"], environment)
+    }
+
+    /// Starts `caddy ARGUMENTS` as `caddyInvocation` says, refusing when the lab's Caddy already runs.
+    func startCaddyProcess(_ arguments: [String], workingDirectory: String? = nil) throws -> LabProcess {
+        if let running = caddyProcess, isRunning(running) {
+            throw LabError.usage("caddy already runs in lab \(name) (pid \(running.pid))")
+        }
+        let (caddy, environment) = try caddyInvocation()
+        return try startProcess(name: "caddy", caddy + arguments, environment: environment, workingDirectory: workingDirectory,
+                                logPath: caddyLog)
     }
 
     /// Stops the lab's Caddy (`SIGTERM`: Caddy shuts down gracefully) and waits until it is gone.

@@ -112,22 +112,7 @@ extension Lab {
     /// user, in the namespace): `caddy run --config caddy.json`, no `--adapter`.
     @discardableResult
     public func startCaddyJSON(_ site: LabCaddySite, timeout: Duration = .seconds(20)) async throws -> LabProcess {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/caddy") else {
-            throw LabError.notSetUp("/usr/bin/caddy is not installed (scripts/test installs the caddy package)")
-        }
-        guard let setpriv = Spawn.which("setpriv") else { throw LabError.notSetUp("setpriv is not installed") }
-        guard let account = Lab.caddyAccount() else { throw LabError.notSetUp("the caddy user does not exist (Debian's caddy package creates it)") }
-        if let running = caddyProcess, isRunning(running) {
-            throw LabError.usage("caddy already runs in lab \(name) (pid \(running.pid))")
-        }
-        for path in [caddyLogsDirectory, caddyHome, "\(caddyHome)/data"] {
-            mkdir(path, 0o755)
-            chown(path, account.uid, account.gid)
-        }
-        let argv = [setpriv, "--reuid=caddy", "--regid=caddy", "--init-groups", "--", "/usr/bin/caddy", "run", "--config", caddyJSONPath]
-        let environment = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
-                           "HOME": caddyHome, "XDG_CONFIG_HOME": "\(caddyHome)/config", "XDG_DATA_HOME": "\(caddyHome)/data"]
-        let process = try startProcess(name: "caddy", argv, environment: environment, logPath: caddyLog)
+        let process = try startCaddyProcess(["run", "--config", caddyJSONPath])
         try await waitUntilListening(site.listen, timeout: timeout, process: process)
         return process
     }
@@ -139,17 +124,8 @@ extension Lab {
     /// what it runs: caddy.json is removed once loaded.
     @discardableResult
     public func startCaddyThroughAdminAPI(_ site: LabCaddySite, timeout: Duration = .seconds(20)) async throws -> LabProcess {
-        guard let setpriv = Spawn.which("setpriv") else { throw LabError.notSetUp("setpriv is not installed") }
-        guard let account = Lab.caddyAccount() else { throw LabError.notSetUp("the caddy user does not exist (Debian's caddy package creates it)") }
-        for path in [caddyLogsDirectory, caddyHome, "\(caddyHome)/data"] {
-            mkdir(path, 0o755)
-            chown(path, account.uid, account.gid)
-        }
-        let environment = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
-                           "HOME": caddyHome, "XDG_CONFIG_HOME": "\(caddyHome)/config", "XDG_DATA_HOME": "\(caddyHome)/data"]
-        let caddy = [setpriv, "--reuid=caddy", "--regid=caddy", "--init-groups", "--", "/usr/bin/caddy"]
-        let process = try startProcess(name: "caddy", caddy + ["run"], environment: environment, workingDirectory: caddyHome,
-                                       logPath: caddyLog)
+        let process = try startCaddyProcess(["run"], workingDirectory: caddyHome)
+        let (caddy, environment) = try caddyInvocation()
         try await waitUntilListening(.tcp(host: "127.0.0.1", port: 2019), timeout: timeout, process: process)
         try write(caddyJSON(site, adminListen: "localhost:2019"), to: caddyJSONPath)
         let load = try await runInNamespace(caddy + ["reload", "--config", caddyJSONPath, "--address", "localhost:2019"],

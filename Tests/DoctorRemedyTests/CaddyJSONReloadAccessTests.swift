@@ -30,21 +30,6 @@ struct CaddyJSONReloadAccessTests {
         return (directory, path)
     }
 
-    private func listen(at path: String) throws -> Int32 {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        #expect(fd >= 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() where index < raw.count - 1 { raw[index] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        #expect(bound == 0 && Glibc.listen(fd, 4) == 0, "errno \(errno)")
-        return fd
-    }
-
     @Test("admin.disabled: no automatic reload; the reason names the JSON line and pointer")
     func adminDisabled() throws {
         let (directory, path) = try write(#"{"disabled": true}"#)
@@ -69,7 +54,7 @@ struct CaddyJSONReloadAccessTests {
             Issue.record("no listener, no reload: \(unheld)")
             return
         }
-        let fd = try listen(at: socketPath)
+        let fd = try Build.unixListener(at: socketPath)
         defer { close(fd) }
         let held = CaddyReloadAccess.decide(host: LiveHost(), config: path, adapter: "json", executable: "/usr/bin/caddy", pid: Int(getpid()))
         guard case let .adminAPI(address, command) = held else {

@@ -118,22 +118,6 @@ struct CaddyRemedyTests {
         return (directory, path)
     }
 
-    /// A unix socket this process listens on (the stand-in admin endpoint); closed by the caller.
-    private func listen(at path: String) throws -> Int32 {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        #expect(fd >= 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() where index < raw.count - 1 { raw[index] = byte }
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        #expect(bound == 0 && Glibc.listen(fd, 4) == 0, "errno \(errno)")
-        return fd
-    }
-
     @Test("a log file the Caddyfile names that is missing is found (caddy validate would create it as root)")
     func missingLogFile() throws {
         let directory = try Build.temporaryDirectory()
@@ -176,7 +160,7 @@ struct CaddyRemedyTests {
             return
         }
 
-        let fd = try listen(at: socketPath)
+        let fd = try Build.unixListener(at: socketPath)
         defer { close(fd) }
         let held = CaddyReloadAccess.decide(host: LiveHost(), config: path, adapter: "caddyfile", executable: "/usr/bin/caddy", pid: Int(getpid()))
         guard case let .adminAPI(address, command) = held else {

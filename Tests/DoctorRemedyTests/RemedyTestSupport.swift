@@ -1,5 +1,9 @@
 import DoctorFacts
 import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Builders for the planner tests: small, explicit facts (the planner is pure, so built
 /// facts test its rules; the lab scenarios test the same rules on a real stack).
@@ -26,6 +30,22 @@ enum Build {
 
     static func verdict(_ finding: Finding) -> Verdict {
         Verdict(layer: finding.layer, check: finding.check, summary: finding.summary, fix: finding.fix, cause: finding.cause)
+    }
+
+    /// A unix socket this process listens on (a stand-in admin endpoint); closed by the caller.
+    static func unixListener(at path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.enumerated() where index < raw.count - 1 { raw[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0 && Glibc.listen(fd, 4) == 0, "errno \(errno)")
+        return fd
     }
 
     /// A fresh private directory under the system temp dir.
