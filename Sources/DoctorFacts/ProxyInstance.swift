@@ -28,6 +28,10 @@ public struct ProxyInstance: Hashable, Codable, Sendable {
     /// since; `nil` when no master runs, the workers' start is unknown (an older snapshot),
     /// or for Caddy (which reloads through its API without new processes).
     public var generation: ConfigGeneration? = nil
+    /// Caddy: the adapter its config is read with (`caddyfile`, `json`) — not always the
+    /// command line's: `--resume` runs autosave.json whatever `--adapter` says. `nil` for nginx
+    /// and in older snapshots.
+    public var configAdapter: String? = nil
 
     public init(kind: ProxyKind, configPath: String, prefix: String? = nil, masterPID: Int? = nil,
                 workerPIDs: [Int] = [], masterCmdline: [String] = [], workerUser: String? = nil,

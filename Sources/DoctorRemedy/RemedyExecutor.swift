@@ -312,7 +312,7 @@ public struct RemedyExecutor: Sendable {
                     + "A restart of Caddy applies the file, but it drops every connection in flight and leaves the site down "
                     + "if the new config cannot start, so gwdoctor leaves it to you: restart the service that runs Caddy "
                     + "(e.g. `systemctl restart caddy`), or enable its admin endpoint and run "
-                    + "`caddy reload --config \(reload.configPath) --adapter \(reload.adapter ?? "caddyfile")`."
+                    + "`\(reload.reloadCommandLine.replacingOccurrences(of: "<its admin address>", with: "ADMIN_ADDRESS"))`."
                 record(step: "reload-proxy", target: target, argv: [], outcome: .refused, detail: result.detail)
                 return result
             }

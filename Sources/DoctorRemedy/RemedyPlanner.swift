@@ -96,7 +96,7 @@ public enum RemedyPlanner {
             let said = first.map { "[\($0.level)] \($0.text)" + ($0.location.map { " at \($0)" } ?? "") } ?? "failed"
             reloads.append(.validateThenReload(ProxyReload(proxy: proxy.kind, configPath: proxy.configPath, prefix: proxy.prefix,
                                                            masterPID: master, masterCommandLine: proxy.masterCmdline,
-                                                           lastTest: said, adapter: caddy?.adapter)))
+                                                           lastTest: said, adapter: proxy.configAdapter ?? caddy?.adapter)))
         }
 
         var manual: [RemedyStep] = []

@@ -65,6 +65,7 @@ struct CaddyJSONGathererTests {
         #expect(!result.unavailable.contains { $0.reason.contains("Caddyfiles only") }, "\(result.unavailable)")
         let proxy = try #require(result.proxies.first)
         #expect(result.proxies.count == 1 && proxy.kind == .caddy && proxy.configPath == file)
+        #expect(proxy.configAdapter == "json", "the fix step tests and reloads with the adapter the config was read with")
         #expect(proxy.listens.map(\.raw) == ["127.0.0.1:18080"])
         #expect(proxy.errorLogs.map(\.path) == [directory.file("caddy.log")] && proxy.errorLogs.first?.qualifier == "default")
         #expect(proxy.accessLogs.map(\.path) == [directory.file("access.log")])

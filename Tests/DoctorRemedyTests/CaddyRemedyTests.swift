@@ -72,6 +72,24 @@ struct CaddyRemedyTests {
         #expect(plan.steps.last?.guards.contains { $0.contains("admin off") && $0.contains("never restarts the proxy") } == true)
     }
 
+    @Test("caddy run --resume --config Caddyfile running its autosave.json: the reload tests and reloads it as JSON")
+    func resumedAutosaveIsJSON() {
+        let autosave = "/var/lib/caddy/.config/caddy/autosave.json"
+        var built = facts(test: failedValidate())
+        built.proxies[0].configPath = autosave
+        built.proxies[0].configAdapter = "json"
+        built.proxies[0].masterCmdline = ["/usr/bin/caddy", "run", "--resume", "--config", caddyfile, "--adapter", "caddyfile"]
+        let finding = Build.finding("target-not-listening")
+        let plan = RemedyPlanner.plan(facts: built, status: .critical, verdict: Build.verdict(finding), findings: [finding])
+        guard case let .validateThenReload(reload) = plan.steps.last else {
+            Issue.record("expected a reload, got \(plan.steps)")
+            return
+        }
+        #expect(reload.adapter == "json", "the command line says caddyfile, but the running config is autosave.json")
+        #expect(reload.configTest.argv == ["/usr/bin/caddy", "validate", "--config", autosave])
+        #expect(reload.reloadCommandLine == "/usr/bin/caddy reload --config \(autosave) --address <its admin address>")
+    }
+
     @Test("a caddy config test that passed, or could not judge, plans no reload")
     func noReloadWithoutAFailedTest() {
         let finding = Build.finding("target-not-listening")

@@ -123,6 +123,7 @@ struct CaddyGatherer: Sendable {
             async let test = configTest(instance.config, adapter: instance.adapter, executable: instance.process?.commandLine.executable,
                                         config: config)
             var proxy = Self.proxy(config, path: instance.config, process: instance.process?.process)
+            proxy.configAdapter = instance.adapter
             if proxy.workerUser == nil, instance.process == nil {
                 // Debian's and the official caddy.service run `User=caddy`.
                 proxy.workerUser = SharedAccountsLookup.exists(user: "caddy", host: host) ? "caddy" : nil
