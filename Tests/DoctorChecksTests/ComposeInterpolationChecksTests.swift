@@ -55,6 +55,39 @@ import Testing
         #expect(env.contains("RUN_DIR=./sockets") && !env.contains("fixture-not-a-real-key"))
     }
 
+    /// A command or healthcheck written with variables is shown as written: a `.env` value under a
+    /// name no redactor recognises (`API`) must not reach the evidence, while the bind it sets is used.
+    @Test func commandValuesFromEnvAreUsedNotShown() throws {
+        let env = ComposeEnvFile.parse(Array("API=sk_live_fixture0000\nPORT=8000\n".utf8), path: "/p/.env")
+        let yaml = """
+            services:
+              web:
+                image: python:3.12
+                command: gunicorn app.wsgi -b 127.0.0.1:${PORT} --paste-arg ${API}
+                healthcheck:
+                  test: ["CMD", "curl", "-f", "-H", "X-Client=${API}", "http://localhost:8080/"]
+            """ + "\n"
+        let file = ComposeFile.parse(Array(yaml.utf8), path: "/p/compose.yaml", projectDirectory: "/p", variables: .file(env))
+        let web = try #require(file.services.first, "\(file.diagnostics)")
+        #expect(web.binds.contains { $0.endpoint == .tcp(host: "127.0.0.1", port: 8000) }, "the interpolated bind is read: \(web.binds)")
+        let facts = ComposeChecksTests.project([web])
+        let findings = ComposeAppLoopbackCheck().run(facts) + ComposeHealthcheckFailingCheck().run(facts)
+        #expect(!findings.isEmpty, "loopback bind and wrong healthcheck port both fire")
+        let shown = findings.flatMap { [$0.summary] + $0.evidence.map(\.text) + $0.fix }.joined(separator: "\n")
+        #expect(!shown.contains("sk_live_fixture0000"), "\(shown)")
+        #expect(shown.contains("--paste-arg ${API} (variables: PORT .env:2, API .env:1)"), "\(shown)")
+
+        // Unhealthy with a test that probes the right port: the fix is to run the test by hand, as written.
+        let fine = ComposeFile.parse(Array(yaml.replacingOccurrences(of: "8080", with: "8000").utf8), path: "/p/compose.yaml",
+                                     projectDirectory: "/p", variables: .file(env))
+        let unhealthy = ComposeContainer(id: "abc", name: "p-web-1", service: "web", state: "running", exitCode: 0,
+                                         health: "unhealthy", lastHealthOutput: "curl: (22) 403")
+        let finding = try #require(ComposeHealthcheckFailingCheck().run(ComposeChecksTests.project(fine.services, containers: [unhealthy])).first)
+        let fix = finding.fix.joined(separator: "\n")
+        #expect(fix.contains("X-Client=${API}") && fix.contains("with the values /p/.env gives API"), "\(fix)")
+        #expect(!(finding.evidence.map(\.text) + finding.fix + [finding.summary]).joined().contains("sk_live_fixture0000"))
+    }
+
     /// A `ports:` entry whose variable is not known may publish the proxy's port: no mismatch is claimed.
     @Test func unresolvedPortsClaimNoMismatch() async throws {
         var facts = try await ComposeChecksTests.facts("compose-port-default")

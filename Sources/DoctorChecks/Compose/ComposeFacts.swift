@@ -50,8 +50,16 @@ enum ComposeFacts {
 
     static func commandEvidence(_ service: ComposeService) -> Evidence? {
         guard let command = service.command else { return nil }
-        return Evidence(kind: .config, text: "command: \(Redactor.redact(arguments: command).joined(separator: " "))",
+        return Evidence(kind: .config, text: "command: \(shown(service, field: "command") ?? Redactor.redact(arguments: command).joined(separator: " "))",
                         source: (service.commandSource ?? service.source).description)
+    }
+
+    /// A command-like field (`command`, `healthcheck`) written with variables, as written, with
+    /// where its variables came from: its values come from `.env`, which holds secrets under
+    /// names the redactor cannot recognise (`--api ${STRIPE_KEY}`), so they are used, not shown.
+    static func shown(_ service: ComposeService, field: String) -> String? {
+        guard let record = service.interpolations.first(where: { $0.field == field }) else { return nil }
+        return "\(record.written) (variables: \(record.origin))"
     }
 
     static func routeEvidence(_ use: ProxyUse) -> Evidence {

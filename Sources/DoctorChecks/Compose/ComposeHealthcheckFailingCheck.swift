@@ -43,7 +43,7 @@ public struct ComposeHealthcheckFailingCheck: Check {
                 guard found != nil || !unhealthy.isEmpty else { continue }
                 var evidence: [Evidence] = []
                 if let check {
-                    evidence.append(Evidence(kind: .config, text: "healthcheck test: \(Redactor.redact(check.commandLine))"
+                    evidence.append(Evidence(kind: .config, text: "healthcheck test: \(ComposeFacts.shown(service, field: "healthcheck") ?? Redactor.redact(check.commandLine))"
                                              + (check.retries.map { ", retries \($0)" } ?? "")
                                              + (check.startPeriodSeconds.map { ", start_period \(Self.seconds($0))" } ?? ""),
                                              source: check.source.description))
@@ -62,7 +62,7 @@ public struct ComposeHealthcheckFailingCheck: Check {
                     check: id, layer: layer, severity: unhealthy.isEmpty ? .warning : .critical,
                     summary: "\(service.name)'s healthcheck keeps it unhealthy: \(reason)\(consequence)",
                     evidence: evidence,
-                    fix: [found?.fix ?? "Run the test by hand: \(ComposeFacts.composeCommand(project, "exec \(service.name) \(check?.commandLine ?? "true")"))",
+                    fix: [found?.fix ?? Self.runByHand(project, service, check),
                           "Then \(ComposeFacts.composeCommand(project, "up -d \(service.name)")) and watch `docker inspect --format '{{json .State.Health}}'`"],
                     cause: found?.cause ?? "unhealthy"))
             }
@@ -137,5 +137,21 @@ public struct ComposeHealthcheckFailingCheck: Check {
 
     static func seconds(_ value: Double) -> String {
         value == value.rounded() ? "\(Int(value))s" : "\(value)s"
+    }
+
+    /// The test to run by hand. One written with variables is given as written, its values to
+    /// be taken from `.env` (they may be secrets under names no redactor recognises).
+    static func runByHand(_ project: ComposeProject, _ service: ComposeService, _ check: ComposeHealthcheck?) -> String {
+        if let written = service.interpolations.first(where: { $0.field == "healthcheck" }) {
+            return "Run the test by hand, with the values \(written.envFile ?? ".env") gives \(written.variables.map(\.name).joined(separator: ", ")): "
+                + ComposeFacts.composeCommand(project, "exec \(service.name) \(Redactor.redact(Self.withoutTestKind(written.written)))")
+        }
+        return "Run the test by hand: \(ComposeFacts.composeCommand(project, "exec \(service.name) \(Redactor.redact(check?.commandLine ?? "true"))"))"
+    }
+
+    /// `CMD curl …` / `CMD-SHELL curl …` → `curl …`: the test's kind is Compose's, not the shell's.
+    static func withoutTestKind(_ text: String) -> String {
+        for kind in ["CMD-SHELL ", "CMD "] where text.hasPrefix(kind) { return String(text.dropFirst(kind.count)) }
+        return text
     }
 }
