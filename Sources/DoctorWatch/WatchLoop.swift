@@ -92,7 +92,9 @@ public final class WatchLoop: Sendable {
                 (routes, proxies) = await readRoutes()
                 fingerprint = RouteFingerprint.current(routes: routes, proxies: proxies)
                 state.withLock { $0.routesReloadsTotal += 1 }
-                releaseIdlePages()
+                // With no routes the read repeats every tick and needs the same pages each time:
+                // giving them back would only make every tick fault them in again.
+                if !routes.isEmpty || !warnedNoRoutes { releaseIdlePages() }
             }
             let detectedAt = Date()
             let probes = routes.isEmpty ? [] : await RouteProbeRound(host: host, timeout: settings.probeTimeout).probe(routes, proxies: proxies)
