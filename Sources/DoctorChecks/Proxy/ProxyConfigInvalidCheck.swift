@@ -44,25 +44,22 @@ public struct ProxyConfigInvalidCheck: Check {
         let place = first?.location.map { " at \($0)" } ?? ""
         let what = first.map { ": \($0.text)" } ?? ""
         let running = proxy.masterPID != nil
-        if proxy.kind == .caddy {
-            // `caddy validate`: a running Caddy keeps its config; with the file broken, a reload or restart fails.
-            let summary = running
-                ? "Caddy config \(proxy.configPath) fails `caddy validate`\(what)\(place); the running caddy keeps its old config, the next reload or restart will fail"
-                : "Caddy config \(proxy.configPath) fails `caddy validate`\(what)\(place); Caddy cannot start until it is fixed"
-            var fix: [String] = []
-            if let location = first?.location { fix.append("Fix \(location) (\(first?.text ?? "see the test output"))") }
-            fix.append("Re-run the test until it passes: \(test.command.commandLine)")
-            fix.append(running ? "Then reload: systemctl reload caddy (never before the test passes; with `admin off` in the Caddyfile a reload cannot reach Caddy and only systemctl restart caddy applies it)" : "Then start Caddy: systemctl start caddy")
-            return Finding(check: id, layer: layer, severity: running ? .warning : .critical, summary: summary,
-                           evidence: evidence, fix: fix)
-        }
-        let summary = running
-            ? "nginx config \(proxy.configPath) fails `nginx -t`\(what)\(place); the running master keeps its old config, the next reload or restart will fail"
-            : "nginx config \(proxy.configPath) fails `nginx -t`\(what)\(place); nginx cannot start until it is fixed"
+        // The same story for both proxies, in each one's words: a running proxy keeps its old
+        // config, and the next reload or restart fails.
+        let caddy = proxy.kind == .caddy
+        let (name, runner, testName) = caddy ? ("Caddy", "caddy", "`caddy validate`") : ("nginx", "master", "`nginx -t`")
+        let summary = "\(name) config \(proxy.configPath) fails \(testName)\(what)\(place); "
+            + (running ? "the running \(runner) keeps its old config, the next reload or restart will fail" : "\(name) cannot start until it is fixed")
         var fix: [String] = []
         if let location = first?.location { fix.append("Fix \(location) (\(first?.text ?? "see the test output"))") }
         fix.append("Re-run the test until it passes: \(test.command.commandLine)")
-        fix.append(running ? "Then reload: nginx -s reload (never reload before the test passes)" : "Then start nginx")
+        if !running {
+            fix.append(caddy ? "Then start Caddy: systemctl start caddy" : "Then start nginx")
+        } else if caddy {
+            fix.append("Then reload: systemctl reload caddy (never before the test passes; with `admin off` in the Caddyfile a reload cannot reach Caddy and only systemctl restart caddy applies it)")
+        } else {
+            fix.append("Then reload: nginx -s reload (never reload before the test passes)")
+        }
         return Finding(check: id, layer: layer, severity: running ? .warning : .critical, summary: summary,
                        evidence: evidence, fix: fix)
     }
