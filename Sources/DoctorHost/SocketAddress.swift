@@ -7,8 +7,9 @@ import Darwin
 #endif
 
 /// A socket address as raw `sockaddr` bytes, so it can cross threads and outlive `freeaddrinfo`.
-struct SocketAddress: Sendable, Hashable {
-    let family: Int32
+/// The probe connects to these; `watch`'s metrics listener binds one.
+public struct SocketAddress: Sendable, Hashable {
+    public let family: Int32
     let bytes: [UInt8]
 
     /// `sun_path` holds 108 bytes including the terminating NUL.
@@ -42,5 +43,18 @@ struct SocketAddress: Sendable, Hashable {
     init(family: Int32, bytes: [UInt8]) {
         self.family = family
         self.bytes = bytes
+    }
+
+    /// A literal IPv4 or IPv6 address (no name lookup) and a port; `nil` when `host` is not one.
+    public static func numeric(_ host: String, port: Int) -> SocketAddress? {
+        guard case let .success(addresses) = Resolver.lookup(host, port: port, numericOnly: true) else { return nil }
+        return addresses.first
+    }
+
+    /// Calls `body` with the address as a `sockaddr` pointer and its length (for bind(2), connect(2)).
+    public func withSockaddr<Result>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> Result) -> Result {
+        bytes.withUnsafeBytes { raw in
+            body(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(raw.count))
+        }
     }
 }

@@ -1,3 +1,4 @@
+import DoctorHost
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -37,35 +38,15 @@ public final class MetricsServer: @unchecked Sendable {
     /// Binds and listens now (so a taken port fails at start-up, not later); serves after `start`.
     public init(address: ListenAddress) throws(WatchError) {
         self.address = address
-        let family = address.isIPv6 ? AF_INET6 : AF_INET
-        let fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        // A literal address only: the listener must bind exactly what the operator allowed.
+        guard let socketAddress = SocketAddress.numeric(address.host, port: Int(address.port)) else {
+            throw WatchError("--listen \(address): not an IP address (give a literal IPv4 or [IPv6] address, or localhost)")
+        }
+        let fd = socket(socketAddress.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw WatchError("--listen \(address): socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var result: Int32
-        if address.isIPv6 {
-            var sin6 = sockaddr_in6()
-            sin6.sin6_family = sa_family_t(AF_INET6)
-            sin6.sin6_port = address.port.bigEndian
-            guard inet_pton(AF_INET6, address.host, &sin6.sin6_addr) == 1 else {
-                close(fd)
-                throw WatchError("--listen \(address): not an IPv6 address")
-            }
-            result = withUnsafePointer(to: &sin6) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
-        } else {
-            var sin = sockaddr_in()
-            sin.sin_family = sa_family_t(AF_INET)
-            sin.sin_port = address.port.bigEndian
-            guard inet_pton(AF_INET, address.host, &sin.sin_addr) == 1 else {
-                close(fd)
-                throw WatchError("--listen \(address): not an IPv4 address (give a literal address or localhost)")
-            }
-            result = withUnsafePointer(to: &sin) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-        }
+        let result = socketAddress.withSockaddr { bind(fd, $0, $1) }
         guard result == 0, listen(fd, 64) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
