@@ -85,11 +85,18 @@ public final class WatchLoop: Sendable {
         var fingerprint: RouteFingerprint?
         var transition = HealthTransition()
         var warnedNoRoutes = false
+        var unreadable: [Unavailable] = []
         let clock = ContinuousClock()
         while !stop.isRequested {
             let tickStart = clock.now
             if fingerprint == nil || fingerprint!.refreshed() != fingerprint! || routes.isEmpty && fingerprint != nil {
-                (routes, proxies) = await readRoutes()
+                let read = await readRoutes()
+                // Said once per change, not every tick while nothing is found.
+                if read.routes.count != routes.count || read.proxies.count != proxies.count || fingerprint == nil {
+                    logger.info("watching \(read.routes.count) route\(read.routes.count == 1 ? "" : "s") of \(read.proxies.count) prox\(read.proxies.count == 1 ? "y" : "ies")")
+                }
+                (routes, proxies) = (read.routes, read.proxies)
+                unreadable = read.unavailable
                 fingerprint = RouteFingerprint.current(routes: routes, proxies: proxies)
                 state.withLock { $0.routesReloadsTotal += 1 }
                 // With no routes the read repeats every tick and needs the same pages each time:
@@ -105,7 +112,11 @@ public final class WatchLoop: Sendable {
             let elapsed = tickStart.duration(to: clock.now)
             let edge: HealthTransition.Edge?
             if health.isEmpty {
-                if !warnedNoRoutes { logger.warning("no proxied routes found to probe; reading the proxy config again every interval") }
+                if !warnedNoRoutes {
+                    // Why nothing was found (a mistyped --nginx-conf, an unreadable config) is the operator's next step.
+                    let why = unreadable.prefix(3).map { "\($0.what): \($0.reason)" }.joined(separator: "; ")
+                    logger.warning("no proxied routes found to probe; reading the proxy config again every interval\(why.isEmpty ? "" : " (\(why))")")
+                }
                 warnedNoRoutes = true
                 edge = nil
             } else {
@@ -170,15 +181,14 @@ public final class WatchLoop: Sendable {
     }
 
     /// Routes and proxies only (no logs, services or probes): what a tick needs.
-    private func readRoutes() async -> ([Route], [ProxyInstance]) {
+    private func readRoutes() async -> (routes: [Route], proxies: [ProxyInstance], unavailable: [Unavailable]) {
         var options = settings.gatherOptions
         options.forDiagnosis = false
         options.runConfigTest = false
         options.resolveCompiledPaths = false
         options.probe = false
         let facts = await FactGatherer(host: host, options: options).gather()
-        logger.info("watching \(facts.routes.count) route\(facts.routes.count == 1 ? "" : "s") of \(facts.proxies.count) prox\(facts.proxies.count == 1 ? "y" : "ies")")
-        return (facts.routes, facts.proxies)
+        return (facts.routes, facts.proxies, facts.unavailable)
     }
 
     /// The full diagnosis, as `diagnose` runs it (config test and probes included).
